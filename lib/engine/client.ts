@@ -1,0 +1,525 @@
+/**
+ * The request engine: one netlink socket, many requests in flight.
+ *
+ * Every family (route, netfilter, generic) goes through this one class.
+ * It stamps sequence numbers, packs queued requests into as few sendmsg
+ * calls as it can, keeps the replies it is waiting for within the receive
+ * buffer (the kernel handles a whole sendmsg before we read, and drops
+ * replies that do not fit), matches replies by sequence number, turns
+ * NLMSG_ERROR into NetlinkError with the extended ACK, runs one dump at a
+ * time and always drains it to NLMSG_DONE.
+ */
+import { constants as osConstants } from 'node:os';
+import { NetlinkError, abortError, closedError, DecodeError } from '../errors';
+import { native, type NativeNetlinkSocket } from '../native';
+import {
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_GET_STRICT_CHK,
+  NLMSGERR_ATTR_MISS_NEST,
+  NLMSGERR_ATTR_MISS_TYPE,
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  NLM_F_ACK,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_DUMP_INTR,
+  SOL_NETLINK,
+  SOL_SOCKET,
+  SO_RCVBUF,
+  SO_RCVBUFFORCE,
+  SO_SNDBUF,
+  SO_SNDBUFFORCE,
+} from '../netlink/constants';
+import { forEachAttribute, align4 } from '../netlink/attributes';
+import { forEachMessage, NLMSG_HDRLEN } from '../netlink/message';
+
+/** Called for each reply message (not ACKs or DONE) of a request. */
+export type ReplyHandler = (buf: Buffer, offset: number, length: number, type: number, flags: number) => void;
+
+export interface SendOptions {
+  /** The request is a dump: replies end with NLMSG_DONE, one dump at a time. */
+  dump?: boolean;
+  onReply?: ReplyHandler;
+  signal?: AbortSignal;
+  /** Name for errors, e.g. 'RTM_NEWLINK'; derived from the type by default. */
+  operation?: string;
+  /** Receive-buffer bytes the replies may need; sized by kind by default. */
+  replyBytes?: number;
+}
+
+export interface SendResult {
+  /** The kernel flagged a reply NLM_F_DUMP_INTR: the dump may be inconsistent. */
+  interrupted: boolean;
+}
+
+export interface ClientOptions {
+  protocol: number;
+  /** Open namespace fd the socket is created in; -1 or absent: the caller's. */
+  netnsFd?: number;
+  /** Receive buffer to ask for (bytes). Forced past rmem_max when privileged. */
+  receiveBufferSize?: number;
+  /** NETLINK_GET_STRICT_CHK (rtnetlink): kernel-side dump filtering. */
+  strictCheck?: boolean;
+  /** Message type -> operation name for errors. */
+  operationName?: (type: number) => string;
+  /** Messages that answer no request (seq 0): notifications. */
+  onNotification?: (buf: Buffer, offset: number, length: number, type: number, flags: number, nsid: number) => void;
+  /** Socket-level receive errors not tied to a request (ENOBUFS on a listener). */
+  onSocketError?: (error: NodeJS.ErrnoException) => void;
+}
+
+interface Pending {
+  bytes: Buffer;
+  seq: number;
+  dump: boolean;
+  cost: number;
+  operation: string;
+  onReply?: ReplyHandler;
+  resolve: (r: SendResult) => void;
+  reject: (e: Error) => void;
+  /** 0 queued, 1 sent, 2 cancelled before sending. */
+  state: 0 | 1 | 2;
+  /** The caller has been answered (abort, early stop); replies are drained silently. */
+  settled: boolean;
+  interrupted: boolean;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Estimated receive-buffer cost (skb truesize) of one request's replies. */
+const ACK_COST = 2048;
+const REPLY_COST = 32 * 1024;
+const DUMP_COST = 128 * 1024;
+/** Limits of one sendmsg: UIO_MAXIOV iovecs, and bytes within the send buffer. */
+const MAX_IOV = 1024;
+const DEFAULT_RCVBUF = 32 * 1024 * 1024;
+const SNDBUF = 4 * 1024 * 1024;
+const MAX_SEND_BYTES = 1024 * 1024;
+
+export class NetlinkClient {
+  readonly protocol: number;
+  private readonly socket: NativeNetlinkSocket;
+  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private queueHead = 0;
+  private readonly waitingDumps: Pending[] = [];
+  private activeDump: Pending | null = null;
+  private seq = 0;
+  private inflightCost = 0;
+  private readonly windowCost: number;
+  private readonly maxSendBytes: number;
+  private flushScheduled = false;
+  private referenced = false;
+  private holds = 0;
+  private pauseRequested = false;
+  private paused = false;
+  private closed = false;
+  private readonly options: ClientOptions;
+
+  constructor(options: ClientOptions) {
+    this.options = options;
+    this.protocol = options.protocol;
+    this.socket = new native.NetlinkSocket(
+      options.protocol,
+      options.netnsFd ?? -1,
+      (data, meta) => this.onData(data, meta),
+      (error) => this.onSocketError(error),
+    );
+    try {
+      this.socket.unref();
+      // Best effort: an option the kernel lacks must not make the socket unusable.
+      this.trySetOption(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+      this.trySetOption(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+      if (options.strictCheck) this.trySetOption(SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+      const rcvbuf = options.receiveBufferSize ?? DEFAULT_RCVBUF;
+      if (!this.trySetOption(SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf)) this.trySetOption(SOL_SOCKET, SO_RCVBUF, rcvbuf);
+      if (!this.trySetOption(SOL_SOCKET, SO_SNDBUFFORCE, SNDBUF)) this.trySetOption(SOL_SOCKET, SO_SNDBUF, SNDBUF);
+      // getsockopt reports what the kernel accounts against (twice what was asked).
+      const granted = this.socket.getOption(SOL_SOCKET, SO_RCVBUF);
+      this.windowCost = Math.max(DUMP_COST + REPLY_COST, Math.floor(granted * 0.5));
+      this.maxSendBytes = Math.min(MAX_SEND_BYTES, this.socket.getOption(SOL_SOCKET, SO_SNDBUF) - 4096);
+    } catch (error) {
+      this.socket.close();
+      throw error;
+    }
+  }
+
+  /** The kernel-assigned port id of the socket. */
+  get portId(): number {
+    return this.socket.portId();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Raw socket access for subscribers (monitor): groups, options. */
+  setOption(level: number, name: number, value: number): void {
+    if (this.closed) throw closedError('socket');
+    this.socket.setOption(level, name, value);
+  }
+
+  getOption(level: number, name: number): number {
+    if (this.closed) throw closedError('socket');
+    return this.socket.getOption(level, name);
+  }
+
+  private trySetOption(level: number, name: number, value: number): boolean {
+    try {
+      this.socket.setOption(level, name, value);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Keeps the process alive while something (a monitor) waits for
+   * notifications; release() undoes one hold.
+   */
+  hold(): void {
+    this.holds++;
+    this.updateRef();
+  }
+
+  release(): void {
+    if (this.holds > 0) this.holds--;
+    this.updateRef();
+  }
+
+  /**
+   * Asks to stop reading, so a slow stream consumer leaves a dump's data in
+   * the kernel. Reading goes on regardless while any other request waits,
+   * or a consumer that awaits another call on this socket would deadlock.
+   */
+  pauseReading(): void {
+    this.pauseRequested = true;
+    this.applyPause();
+  }
+
+  resumeReading(): void {
+    this.pauseRequested = false;
+    this.applyPause();
+  }
+
+  private applyPause(): void {
+    if (this.closed) return;
+    const pause =
+      this.pauseRequested &&
+      this.pending.size <= 1 &&
+      this.queue.length === this.queueHead &&
+      this.waitingDumps.length === 0;
+    if (pause === this.paused) return;
+    this.paused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /**
+   * Sends one message (its header's seq is stamped here) and resolves when
+   * the kernel has answered it completely: ACK, error, or NLMSG_DONE.
+   * Replies other than those go to options.onReply as they arrive.
+   */
+  send(message: Buffer, options: SendOptions = {}): Promise<SendResult> {
+    if (this.closed) return Promise.reject(closedError());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (message.length < NLMSG_HDRLEN || message.readUInt32LE(0) !== message.length) {
+      return Promise.reject(new TypeError('send(): message must be one whole netlink message'));
+    }
+    return new Promise<SendResult>((resolve, reject) => {
+      const dump = options.dump ?? false;
+      const req: Pending = {
+        bytes: message,
+        seq: 0,
+        dump,
+        cost: options.replyBytes ?? (dump ? DUMP_COST : options.onReply ? REPLY_COST : ACK_COST),
+        operation: options.operation ?? this.operationName(message.readUInt16LE(4)),
+        onReply: options.onReply,
+        resolve,
+        reject,
+        state: 0,
+        settled: false,
+        interrupted: false,
+      };
+      if (signal) {
+        req.signal = signal;
+        req.onAbort = () => this.abort(req);
+        signal.addEventListener('abort', req.onAbort, { once: true });
+      }
+      if (dump) this.waitingDumps.push(req);
+      else this.queue.push(req);
+      this.updateRef();
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Stops delivering replies of a request the caller no longer wants (an
+   * early `break` from a stream). Its replies are still drained, so the
+   * socket stays in step with the kernel.
+   */
+  abandon(message: Buffer): void {
+    for (const req of this.pending.values()) {
+      if (req.bytes === message) {
+        req.onReply = undefined;
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const error = closedError();
+    const all = [...this.pending.values(), ...this.queue.slice(this.queueHead), ...this.waitingDumps];
+    this.pending.clear();
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.waitingDumps.length = 0;
+    this.activeDump = null;
+    for (const req of all) this.settle(req, error);
+    this.socket.close();
+  }
+
+  private operationName(type: number): string {
+    return this.options.operationName?.(type) ?? `message type ${type}`;
+  }
+
+  private abort(req: Pending): void {
+    if (req.settled) return;
+    if (req.state === 0) {
+      req.state = 2; // skipped at flush
+      if (req.dump) {
+        const i = this.waitingDumps.indexOf(req);
+        if (i !== -1) this.waitingDumps.splice(i, 1);
+      }
+    }
+    // A request already sent stays pending until the kernel answers, so
+    // the window and the one-dump rule stay true; only the caller is freed.
+    this.settle(req, abortError(req.signal));
+    this.updateRef();
+  }
+
+  private settle(req: Pending, error?: Error): void {
+    if (req.settled) return;
+    req.settled = true;
+    if (req.onAbort) req.signal?.removeEventListener('abort', req.onAbort);
+    if (error) req.reject(error);
+    else req.resolve({ interrupted: req.interrupted });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    // Requests made in the same tick go out together.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private nextSeq(): number {
+    this.seq = this.seq >= 0xfffffffe ? 1 : this.seq + 1;
+    // A reply for an old request with this seq may still be owed; skip it.
+    while (this.pending.has(this.seq)) this.seq = this.seq >= 0xfffffffe ? 1 : this.seq + 1;
+    return this.seq;
+  }
+
+  /** Sends what fits in the window, in as few sendmsg calls as possible. */
+  private flush(): void {
+    let iov: Buffer[] = [];
+    let bytes = 0;
+    let batch: Pending[] = [];
+    const sendBatch = () => {
+      if (iov.length === 0) return;
+      const items = batch;
+      const buffers = iov;
+      iov = [];
+      batch = [];
+      bytes = 0;
+      try {
+        this.socket.send(buffers);
+      } catch (error) {
+        for (const req of items) this.finish(req, error as Error);
+      }
+    };
+    const take = (req: Pending): boolean => {
+      if (req.state === 2) return true;
+      if (this.inflightCost + req.cost > this.windowCost && this.pending.size > 0) return false;
+      if (iov.length >= MAX_IOV || bytes + req.bytes.length > this.maxSendBytes) sendBatch();
+      req.seq = this.nextSeq();
+      req.bytes.writeUInt32LE(req.seq, 8);
+      // Always ask for an ACK: a request the kernel drops without one
+      // (e.g. a dump too short for its header) would otherwise never
+      // settle. A dump that starts is never ACKed, so this costs nothing.
+      req.bytes.writeUInt16LE(req.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
+      req.state = 1;
+      this.pending.set(req.seq, req);
+      this.inflightCost += req.cost;
+      iov.push(req.bytes);
+      batch.push(req);
+      bytes += req.bytes.length;
+      return true;
+    };
+    while (!this.closed) {
+      if (this.activeDump === null && this.waitingDumps.length > 0) {
+        const dump = this.waitingDumps[0];
+        if (!take(dump)) break;
+        this.waitingDumps.shift();
+        if (dump.state === 1) this.activeDump = dump;
+        continue;
+      }
+      if (this.queueHead >= this.queue.length) break;
+      if (!take(this.queue[this.queueHead])) break;
+      this.queueHead++;
+    }
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    sendBatch();
+  }
+
+  private onData(data: Buffer, meta: Int32Array): void {
+    let start = 0;
+    for (let i = 0; i < meta.length; i += 2) {
+      const end = start + meta[i];
+      const nsid = meta[i + 1];
+      try {
+        forEachMessage(data, start, end, (off, type, flags, seq, length) =>
+          this.onMessage(data, off, type, flags, seq, length, nsid),
+        );
+      } catch (error) {
+        // A datagram we cannot even frame: nothing in it can be matched.
+        if (!(error instanceof DecodeError)) throw error;
+      }
+      start = end;
+    }
+    if (!this.closed) this.scheduleFlush();
+  }
+
+  private onMessage(
+    buf: Buffer,
+    off: number,
+    type: number,
+    flags: number,
+    seq: number,
+    length: number,
+    nsid: number,
+  ): void {
+    const req = seq === 0 ? undefined : this.pending.get(seq);
+    if (!req) {
+      if (seq === 0 && type !== NLMSG_ERROR && type !== NLMSG_DONE) {
+        this.options.onNotification?.(buf, off, length, type, flags, nsid);
+      }
+      return; // a late reply to something already failed (e.g. after ENOBUFS)
+    }
+    if (type === NLMSG_ERROR) {
+      const errno = length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
+      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req, true));
+      return;
+    }
+    if (type === NLMSG_DONE) {
+      const errno = req.dump && length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
+      if (flags & NLM_F_DUMP_INTR) req.interrupted = true;
+      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req, false));
+      return;
+    }
+    if (type === NLMSG_NOOP || type === NLMSG_OVERRUN) return;
+    if (flags & NLM_F_DUMP_INTR) req.interrupted = true;
+    if (req.settled || !req.onReply) return;
+    try {
+      req.onReply(buf, off, length, type, flags);
+    } catch (error) {
+      // The caller's decoder failed: answer it now, keep draining the rest.
+      req.onReply = undefined;
+      this.settle(req, error as Error);
+    }
+  }
+
+  private finish(req: Pending, error?: Error): void {
+    if (this.pending.get(req.seq) === req) {
+      this.pending.delete(req.seq);
+      this.inflightCost -= req.cost;
+    }
+    if (this.activeDump === req) this.activeDump = null;
+    this.settle(req, error);
+    this.updateRef();
+    this.scheduleFlush();
+  }
+
+  /** NetlinkError from an NLMSG_ERROR (or an error carried in NLMSG_DONE), with its extended ACK. */
+  private errorFrom(
+    buf: Buffer,
+    off: number,
+    length: number,
+    flags: number,
+    errno: number,
+    req: Pending,
+    isErrorMessage: boolean,
+  ): NetlinkError {
+    let tlvStart = off + NLMSG_HDRLEN + 4;
+    if (isErrorMessage) {
+      // struct nlmsgerr echoes the request's header, and its payload unless capped.
+      const echoed = off + NLMSG_HDRLEN + 4;
+      tlvStart =
+        flags & NLM_F_CAPPED || echoed + 4 > off + length
+          ? echoed + NLMSG_HDRLEN
+          : echoed + align4(buf.readUInt32LE(echoed));
+    }
+    let text: string | undefined;
+    const details: { offset?: number; missingType?: number; missingNestOffset?: number } = {};
+    if (flags & NLM_F_ACK_TLVS && tlvStart < off + length) {
+      try {
+        forEachAttribute(buf, tlvStart, off + length, (type, _f, o, len) => {
+          if (type === NLMSGERR_ATTR_MSG)
+            text = buf.toString('utf8', o, buf.indexOf(0, o) >= 0 ? Math.min(buf.indexOf(0, o), o + len) : o + len);
+          else if (type === NLMSGERR_ATTR_OFFS && len >= 4) details.offset = buf.readUInt32LE(o);
+          else if (type === NLMSGERR_ATTR_MISS_TYPE && len >= 4) details.missingType = buf.readUInt32LE(o);
+          else if (type === NLMSGERR_ATTR_MISS_NEST && len >= 4) details.missingNestOffset = buf.readUInt32LE(o);
+        });
+      } catch {
+        // A malformed extended ACK still leaves the errno.
+      }
+    }
+    if (text === undefined && details.missingType !== undefined) text = `missing attribute type ${details.missingType}`;
+    return new NetlinkError(errno, req.operation, text, Object.keys(details).length ? details : undefined);
+  }
+
+  private onSocketError(error: NodeJS.ErrnoException): void {
+    if (error.code === 'ENOBUFS') {
+      // The kernel dropped replies it could not queue. Which ones is
+      // unknowable, so every sent request that waits for an ACK or reply
+      // fails now rather than hang; a dump in progress is unaffected (its
+      // parts are only made when there is room).
+      for (const req of [...this.pending.values()]) {
+        if (req.dump) continue;
+        this.finish(
+          req,
+          new NetlinkError(
+            osConstants.errno.ENOBUFS,
+            req.operation,
+            'receive buffer overrun: the kernel dropped replies to this socket',
+          ),
+        );
+      }
+    }
+    this.options.onSocketError?.(error);
+  }
+
+  private updateRef(): void {
+    this.applyPause();
+    const busy =
+      this.holds > 0 || this.pending.size > 0 || this.queue.length > this.queueHead || this.waitingDumps.length > 0;
+    if (busy === this.referenced || this.closed) return;
+    this.referenced = busy;
+    if (busy) this.socket.ref();
+    else this.socket.unref();
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * What the API layer asks of the engine: one request with its decoded
+ * replies, a whole dump (retried when the kernel flags it interrupted), or
+ * a dump as a stream of objects.
+ */
+import { DumpInterruptedError, abortError } from '../errors';
+import type { NetlinkClient } from './client';
+
+/** Turns one reply message into an object, or undefined to skip it. */
+export type Decoder<T> = (buf: Buffer, offset: number, length: number, type: number, flags: number) => T | undefined;
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  operation?: string;
+}
+
+export interface DumpOptions extends RequestOptions {
+  /** Retries after NLM_F_DUMP_INTR before giving up (default 5). */
+  retries?: number;
+}
+
+/** Sends one (non-dump) request and resolves its decoded replies. */
+export async function request<T>(
+  client: NetlinkClient,
+  message: Buffer,
+  decode: Decoder<T> | null,
+  options: RequestOptions = {},
+): Promise<T[]> {
+  const out: T[] = [];
+  await client.send(message, {
+    ...options,
+    onReply: decode
+      ? (buf, off, len, type, flags) => {
+          const v = decode(buf, off, len, type, flags);
+          if (v !== undefined) out.push(v);
+        }
+      : undefined,
+  });
+  return out;
+}
+
+/**
+ * A whole dump as an array. If the kernel says the dump was interrupted by
+ * a concurrent change, it is run again (up to `retries` times); then a
+ * DumpInterruptedError carries what the last attempt returned.
+ */
+export async function dump<T>(
+  client: NetlinkClient,
+  message: Buffer,
+  decode: Decoder<T>,
+  options: DumpOptions = {},
+): Promise<T[]> {
+  const retries = options.retries ?? 5;
+  for (let attempt = 0; ; attempt++) {
+    const out: T[] = [];
+    const { interrupted } = await client.send(message, {
+      dump: true,
+      signal: options.signal,
+      operation: options.operation,
+      onReply: (buf, off, len, type, flags) => {
+        const v = decode(buf, off, len, type, flags);
+        if (v !== undefined) out.push(v);
+      },
+    });
+    if (!interrupted) return out;
+    if (attempt >= retries) {
+      throw new DumpInterruptedError(options.operation ?? 'dump', attempt + 1, out);
+    }
+  }
+}
+
+/**
+ * A dump as an async iterable, yielding objects as datagrams arrive.
+ * Reading pauses while `highWaterMark` objects wait for the consumer, so
+ * memory stays bounded by what the consumer holds. Breaking out early
+ * stops delivery; the rest of the dump is drained and discarded. An
+ * interrupted dump cannot be replayed once yielded: it ends with a
+ * DumpInterruptedError whose `partial` is empty.
+ */
+export function stream<T>(
+  client: NetlinkClient,
+  message: Buffer,
+  decode: Decoder<T>,
+  options: RequestOptions & { highWaterMark?: number } = {},
+): AsyncIterable<T> {
+  const highWaterMark = options.highWaterMark ?? 4096;
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<T> {
+      const buffered: T[] = [];
+      let head = 0;
+      let done = false;
+      let failure: Error | undefined;
+      let wake: (() => void) | undefined;
+      let paused = false;
+      let started = false;
+      const notify = () => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      const start = () => {
+        started = true;
+        client
+          .send(message, {
+            dump: true,
+            signal: options.signal,
+            operation: options.operation,
+            onReply: (buf, off, len, type, flags) => {
+              const v = decode(buf, off, len, type, flags);
+              if (v === undefined) return;
+              buffered.push(v);
+              if (!paused && buffered.length - head >= highWaterMark) {
+                paused = true;
+                client.pauseReading();
+              }
+              notify();
+            },
+          })
+          .then(
+            ({ interrupted }) => {
+              if (interrupted) failure = new DumpInterruptedError(options.operation ?? 'dump', 1, []);
+              done = true;
+              notify();
+            },
+            (error: Error) => {
+              failure = error;
+              done = true;
+              notify();
+            },
+          );
+      };
+      const resumeIfLow = () => {
+        if (paused && buffered.length - head < highWaterMark / 2) {
+          paused = false;
+          client.resumeReading();
+        }
+      };
+      return {
+        async next(): Promise<IteratorResult<T>> {
+          if (!started) start();
+          for (;;) {
+            if (head < buffered.length) {
+              const value = buffered[head++];
+              if (head > 1024 && head * 2 > buffered.length) {
+                buffered.splice(0, head);
+                head = 0;
+              }
+              resumeIfLow();
+              return { value, done: false };
+            }
+            if (done) {
+              if (failure) {
+                const f = failure;
+                failure = undefined;
+                throw f;
+              }
+              return { value: undefined, done: true };
+            }
+            if (options.signal?.aborted) throw abortError(options.signal);
+            await new Promise<void>((resolve) => (wake = resolve));
+          }
+        },
+        async return(): Promise<IteratorResult<T>> {
+          if (started && !done) client.abandon(message);
+          done = true;
+          buffered.length = 0;
+          head = 0;
+          if (paused) {
+            paused = false;
+            client.resumeReading();
+          }
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

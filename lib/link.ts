@@ -1,0 +1,612 @@
+/**
+ * Links (network interfaces): types, request builders, the decoder, and
+ * the `link` API group. Attribute names and kind options come from the
+ * rt-link schema tables (camelCase of the kernel's names).
+ */
+import { invalidType, invalidValue, outOfRange } from './errors';
+import type { NetlinkClient } from './engine/client';
+import { dump, request, stream, type RequestOptions } from './engine/requests';
+import { rtLinkSchemas } from './families';
+import { Writer } from './netlink/attributes';
+import {
+  AF_UNSPEC,
+  IFF_ALLMULTI,
+  IFF_AUTOMEDIA,
+  IFF_BROADCAST,
+  IFF_DEBUG,
+  IFF_DORMANT,
+  IFF_DYNAMIC,
+  IFF_ECHO,
+  IFF_LOOPBACK,
+  IFF_LOWER_UP,
+  IFF_MASTER,
+  IFF_MULTICAST,
+  IFF_NOARP,
+  IFF_NOTRAILERS,
+  IFF_POINTOPOINT,
+  IFF_PORTSEL,
+  IFF_PROMISC,
+  IFF_RUNNING,
+  IFF_SLAVE,
+  IFF_UP,
+  IFNAMSIZ,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  NETLINK_ROUTE,
+  NLM_F_REQUEST,
+  RTM_DELLINK,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+  VETH_INFO_PEER,
+} from './netlink/constants';
+import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import type { Decoded } from './netlink/schema';
+import { registerDecoder } from './registry';
+import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
+
+/** 64-bit interface counters (rtnl_link_stats64), as numbers exact to 2^53. */
+export interface LinkStats {
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  rxErrors: number;
+  txErrors: number;
+  rxDropped: number;
+  txDropped: number;
+  multicast: number;
+  collisions: number;
+  /** Detailed error counters, and any the running kernel adds. */
+  [counter: string]: number;
+}
+
+/** A network interface, as list() and get() return it. */
+export interface Link {
+  index: number;
+  name: string;
+  /** 'veth', 'bridge', 'vxlan', ...; absent for physical devices and lo. */
+  kind?: string;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** RFC 2863 state as `ip` prints it: 'UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN', ... */
+  operstate: string;
+  mtu: number;
+  mac?: string;
+  broadcast?: string;
+  /** Index of the master (bridge, bond, vrf) this link is enslaved to. */
+  master?: number;
+  /** Index of the parent (IFLA_LINK): a veth's peer, a macvlan's lower device. */
+  parentIndex?: number;
+  /** nsid of the namespace the parent lives in, as seen from this one. */
+  netnsId?: number;
+  /** Interface flags as `ip -j` prints them, e.g. ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP']. */
+  flags: string[];
+  alias?: string;
+  altNames?: string[];
+  txQueueLen?: number;
+  qdisc?: string;
+  group?: number;
+  promiscuity?: number;
+  allmulti?: number;
+  minMtu?: number;
+  maxMtu?: number;
+  numTxQueues?: number;
+  numRxQueues?: number;
+  /** Carrier (IFLA_CARRIER). */
+  carrier?: boolean;
+  /** ARPHRD_* link type number (1 = ether, 772 = loopback). */
+  linkType: number;
+  stats?: LinkStats;
+  /** Kind options decoded (camelCase kernel names), e.g. info.vlanFiltering for a bridge. */
+  info?: Record<string, unknown>;
+  /** The kind of master this link is a port of, and its port options. */
+  portKind?: string;
+  portInfo?: Record<string, unknown>;
+}
+
+/** A link by name (or altname) or by index. */
+export type LinkRef = string | number;
+
+/** Options every kind takes; kind options are passed flat beside them. */
+export interface LinkSpecBase {
+  name: string;
+  kind: string;
+  mtu?: number;
+  mac?: string;
+  up?: boolean;
+  /** Bridge, bond or vrf to enslave to. */
+  master?: LinkRef;
+  /** The namespace to create the link in. */
+  netns?: NetnsRef;
+  /** Parent interface, for macvlan, ipvlan, vlan (`ip link add link eth0 ...`). */
+  link?: LinkRef;
+  txQueueLen?: number;
+  alias?: string;
+  group?: number;
+  numTxQueues?: number;
+  numRxQueues?: number;
+}
+
+/** The peer end of a veth pair. */
+export interface VethPeerSpec {
+  name: string;
+  netns?: NetnsRef;
+  mtu?: number;
+  mac?: string;
+  txQueueLen?: number;
+  numTxQueues?: number;
+  numRxQueues?: number;
+  up?: boolean;
+}
+
+export type LinkSpec = LinkSpecBase & { peer?: VethPeerSpec; [kindOption: string]: unknown };
+
+/** What link.set() can change. */
+export interface LinkChanges {
+  up?: boolean;
+  mtu?: number;
+  mac?: string;
+  name?: string;
+  /** '' clears it. */
+  alias?: string;
+  /** null removes the link from its master (`nomaster`). */
+  master?: LinkRef | null;
+  netns?: NetnsRef;
+  txQueueLen?: number;
+  group?: number;
+  promisc?: boolean;
+}
+
+export interface LinkFilter {
+  kind?: string;
+  /** Links enslaved to this master (name or index). */
+  master?: LinkRef;
+  up?: boolean;
+  name?: string;
+}
+
+const linkAttrs = () => rtLinkSchemas.attributeSet('link-attrs');
+const IFINFOMSG_LEN = 16;
+
+// `ip` prints flags in this order (iproute2's print_link_flags); RUNNING
+// is not printed, and UP without RUNNING shows as NO-CARRIER first.
+const FLAG_NAMES: [number, string][] = [
+  [IFF_LOOPBACK, 'LOOPBACK'],
+  [IFF_BROADCAST, 'BROADCAST'],
+  [IFF_POINTOPOINT, 'POINTOPOINT'],
+  [IFF_MULTICAST, 'MULTICAST'],
+  [IFF_NOARP, 'NOARP'],
+  [IFF_ALLMULTI, 'ALLMULTI'],
+  [IFF_PROMISC, 'PROMISC'],
+  [IFF_MASTER, 'MASTER'],
+  [IFF_SLAVE, 'SLAVE'],
+  [IFF_DEBUG, 'DEBUG'],
+  [IFF_DYNAMIC, 'DYNAMIC'],
+  [IFF_AUTOMEDIA, 'AUTOMEDIA'],
+  [IFF_PORTSEL, 'PORTSEL'],
+  [IFF_NOTRAILERS, 'NOTRAILERS'],
+  [IFF_UP, 'UP'],
+  [IFF_LOWER_UP, 'LOWER_UP'],
+  [IFF_DORMANT, 'DORMANT'],
+  [IFF_ECHO, 'ECHO'],
+];
+
+/** IF_OPER_* by value, spelled as `ip` prints them. */
+const OPERSTATES = ['UNKNOWN', 'NOTPRESENT', 'DOWN', 'LOWERLAYERDOWN', 'TESTING', 'DORMANT', 'UP'];
+
+export function flagNames(flags: number): string[] {
+  const out: string[] = [];
+  if (flags & IFF_UP && !(flags & IFF_RUNNING)) out.push('NO-CARRIER');
+  for (const [bit, name] of FLAG_NAMES) if (flags & bit) out.push(name);
+  return out;
+}
+
+/** Throws a TypeError unless `name` is a valid interface name (dev_valid_name). */
+export function validateLinkName(name: unknown, argument = 'name'): asserts name is string {
+  if (typeof name !== 'string') throw invalidType(argument, 'of type string', name);
+  if (name === '' || name === '.' || name === '..')
+    throw invalidValue(argument, name, "must not be empty, '.' or '..'");
+  if (Buffer.byteLength(name) >= IFNAMSIZ) throw invalidValue(argument, name, `must be at most ${IFNAMSIZ - 1} bytes`);
+  if (/[/:\s\0]/.test(name)) throw invalidValue(argument, name, "must not contain '/', ':', NUL or whitespace");
+}
+
+function validateIndex(index: number, argument: string): void {
+  if (!Number.isInteger(index) || index <= 0 || index > 0x7fffffff) {
+    throw outOfRange(argument, 'a positive 32-bit interface index', index);
+  }
+}
+
+function checkLinkRef(ref: unknown, argument: string): asserts ref is LinkRef {
+  if (typeof ref === 'number') validateIndex(ref, argument);
+  else if (typeof ref === 'string') validateLinkName(ref, argument);
+  else throw invalidType(argument, 'an interface name or index', ref);
+}
+
+/** Decodes one RTM_NEWLINK message (at `offset`, `length` bytes) into a Link. */
+export function decodeLink(buf: Buffer, offset: number, length: number): Link {
+  const body = offset + NLMSG_HDRLEN;
+  const flags = buf.readUInt32LE(body + 8);
+  const a = linkAttrs().decode(buf, body + IFINFOMSG_LEN, offset + length);
+  const index = buf.readInt32LE(body + 4);
+  const link: Link = {
+    index,
+    name: (a.ifname as string) ?? '',
+    up: (flags & IFF_UP) !== 0,
+    operstate: OPERSTATES[a.operstate as number] ?? String(a.operstate ?? 'UNKNOWN'),
+    mtu: (a.mtu as number) ?? 0,
+    flags: flagNames(flags),
+    linkType: buf.readUInt16LE(body + 2),
+  };
+  const info = a.linkinfo as Decoded | undefined;
+  if (info?.kind !== undefined) link.kind = info.kind as string;
+  if (a.address !== undefined) link.mac = a.address as string;
+  if (a.broadcast !== undefined) link.broadcast = a.broadcast as string;
+  if (a.master !== undefined) link.master = a.master as number;
+  if (a.link !== undefined && a.link !== index) link.parentIndex = a.link as number;
+  if (a.linkNetnsid !== undefined) link.netnsId = a.linkNetnsid as number;
+  if (a.ifalias !== undefined) link.alias = a.ifalias as string;
+  const props = a.propList as Decoded | undefined;
+  if (props?.altIfname) link.altNames = props.altIfname as string[];
+  if (a.txqlen !== undefined) link.txQueueLen = a.txqlen as number;
+  if (a.qdisc !== undefined) link.qdisc = a.qdisc as string;
+  if (a.group !== undefined) link.group = a.group as number;
+  if (a.promiscuity !== undefined) link.promiscuity = a.promiscuity as number;
+  if (a.allmulti !== undefined) link.allmulti = a.allmulti as number;
+  if (a.minMtu !== undefined) link.minMtu = a.minMtu as number;
+  if (a.maxMtu !== undefined) link.maxMtu = a.maxMtu as number;
+  if (a.numTxQueues !== undefined) link.numTxQueues = a.numTxQueues as number;
+  if (a.numRxQueues !== undefined) link.numRxQueues = a.numRxQueues as number;
+  if (a.carrier !== undefined) link.carrier = a.carrier === 1;
+  if (a.stats64 !== undefined) link.stats = a.stats64 as LinkStats;
+  if (info?.data !== undefined && !Buffer.isBuffer(info.data)) link.info = info.data as Record<string, unknown>;
+  if (info?.slaveKind !== undefined) link.portKind = info.slaveKind as string;
+  if (info?.slaveData !== undefined && !Buffer.isBuffer(info.slaveData)) {
+    link.portInfo = info.slaveData as Record<string, unknown>;
+  }
+  return link;
+}
+
+/** ifinfomsg fields of a request. */
+interface IfInfo {
+  index?: number;
+  flags?: number;
+  change?: number;
+}
+
+/** Builds an RTM_*LINK message: ifinfomsg, then link-attrs from `attrs`. */
+export function buildLinkMessage(type: number, flags: number, info: IfInfo, attrs: Record<string, unknown>): Buffer {
+  const w = new Writer(256);
+  const start = beginMessage(w, type, flags);
+  writeIfInfo(w, info);
+  linkAttrs().encode(w, attrs);
+  finishMessage(w, start);
+  return w.take();
+}
+
+function writeIfInfo(w: Writer, info: IfInfo): void {
+  w.u8(AF_UNSPEC);
+  w.u8(0);
+  w.u16(0);
+  w.s32(info.index ?? 0);
+  w.u32(info.flags ?? 0);
+  w.u32(info.change ?? 0);
+}
+
+/** A lookup by name or index, the way `ip link show dev X` asks. */
+export function buildGetLink(ref: LinkRef): Buffer {
+  return typeof ref === 'number'
+    ? buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
+    : buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, {}, { ifname: ref });
+}
+
+const GENERAL_KEYS = new Set([
+  'name',
+  'kind',
+  'mtu',
+  'mac',
+  'up',
+  'master',
+  'netns',
+  'link',
+  'txQueueLen',
+  'alias',
+  'group',
+  'numTxQueues',
+  'numRxQueues',
+  'peer',
+]);
+
+/** What the API layer needs of a handle. */
+export interface LinkContext {
+  route(): NetlinkClient;
+}
+
+/**
+ * The `link` group: list, get, add, set, del.
+ *
+ * @example
+ * const links = await nl.link.list()
+ * const lo = await nl.link.get('lo')
+ */
+export class LinkApi {
+  constructor(private readonly ctx: () => LinkContext) {}
+
+  /**
+   * Every link, or those matching the filter. With strict checking the
+   * kernel filters by kind and master itself; the result is the same.
+   *
+   * @example
+   * const ports = await h.link.list({ master: 'br0' })
+   */
+  async list(filter: LinkFilter = {}, options: RequestOptions = {}): Promise<Link[]> {
+    const { message, accept } = await this.dumpRequest(filter);
+    return dump(
+      this.ctx().route(),
+      message,
+      (buf, off, len) => {
+        const link = decodeLink(buf, off, len);
+        return accept(link) ? link : undefined;
+      },
+      { ...options, operation: 'RTM_GETLINK' },
+    );
+  }
+
+  /**
+   * list() as an async iterable, decoded as datagrams arrive.
+   *
+   * @example
+   * for await (const l of h.link.stream()) console.log(l.name)
+   */
+  async *stream(filter: LinkFilter = {}, options: RequestOptions = {}): AsyncIterable<Link> {
+    const { message, accept } = await this.dumpRequest(filter);
+    yield* stream(
+      this.ctx().route(),
+      message,
+      (buf, off, len) => {
+        const link = decodeLink(buf, off, len);
+        return accept(link) ? link : undefined;
+      },
+      { ...options, operation: 'RTM_GETLINK' },
+    );
+  }
+
+  private async dumpRequest(filter: LinkFilter): Promise<{ message: Buffer; accept: (l: Link) => boolean }> {
+    if (typeof filter !== 'object' || filter === null) throw invalidType('filter', 'an object', filter);
+    if (filter.kind !== undefined && typeof filter.kind !== 'string')
+      throw invalidType('filter.kind', 'a string', filter.kind);
+    if (filter.name !== undefined) validateLinkName(filter.name, 'filter.name');
+    if (filter.master !== undefined) checkLinkRef(filter.master, 'filter.master');
+    const master = filter.master === undefined ? undefined : await this.indexOf(filter.master);
+    const attrs: Record<string, unknown> = {};
+    if (master !== undefined) attrs.master = master;
+    if (filter.kind !== undefined) attrs.linkinfo = { kind: filter.kind };
+    const message = buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, {}, attrs);
+    const accept = (l: Link) =>
+      (filter.kind === undefined || l.kind === filter.kind) &&
+      (master === undefined || l.master === master) &&
+      (filter.up === undefined || l.up === filter.up) &&
+      (filter.name === undefined || l.name === filter.name);
+    return { message, accept };
+  }
+
+  /**
+   * One link by name, altname or index: a direct kernel lookup, not a dump.
+   * Missing: NetlinkError with code 'ENODEV'.
+   *
+   * @example
+   * const { index, mtu } = await nl.link.get('eth0')
+   */
+  async get(ref: LinkRef, options: RequestOptions = {}): Promise<Link> {
+    checkLinkRef(ref, 'link');
+    const [link] = await request(this.ctx().route(), buildGetLink(ref), decodeLinkReply, {
+      ...options,
+      operation: 'RTM_GETLINK',
+    });
+    if (!link) throw new Error(`RTM_GETLINK: the kernel answered without a link for ${ref}`);
+    return link;
+  }
+
+  /** The index of a link given by name or index (an index is returned as is). */
+  async indexOf(ref: LinkRef): Promise<number> {
+    checkLinkRef(ref, 'link');
+    return typeof ref === 'number' ? ref : (await this.get(ref)).index;
+  }
+
+  /**
+   * Creates a link. Kind options are passed flat and named like the
+   * kernel's attributes (camelCase), e.g. `{ kind: 'bridge', name: 'br0',
+   * vlanFiltering: 1 }`. An existing name rejects with code 'EEXIST'.
+   *
+   * @example
+   * await nl.link.add({ kind: 'veth', name: 'a', peer: { name: 'b', netns: 'blue' } })
+   * await nl.link.add({ kind: 'bridge', name: 'br0', up: true })
+   */
+  async add(spec: LinkSpec, options: RequestOptions = {}): Promise<void> {
+    if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
+    validateLinkName(spec.name, 'spec.name');
+    if (typeof spec.kind !== 'string' || spec.kind === '')
+      throw invalidType('spec.kind', 'a non-empty string', spec.kind);
+    const kindOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(spec)) {
+      if (!GENERAL_KEYS.has(key) && value !== undefined) kindOptions[key] = value;
+    }
+    if (spec.peer !== undefined && spec.kind !== 'veth') {
+      throw invalidValue('spec.peer', spec.peer, "applies to kind 'veth' only");
+    }
+    if (spec.peer !== undefined) validateLinkName(spec.peer.name, 'spec.peer.name');
+    if (spec.netns !== undefined) checkNetnsRef(spec.netns, 'spec.netns');
+    if (spec.peer?.netns !== undefined) checkNetnsRef(spec.peer.netns, 'spec.peer.netns');
+    const attrs = linkAttributes(spec, 'spec');
+    if (spec.master !== undefined) attrs.master = await this.indexOf(spec.master);
+    if (spec.link !== undefined) attrs.link = await this.indexOf(spec.link);
+    await withOptionalNetns(spec.netns, async (nsFd) => {
+      if (nsFd !== undefined) attrs.netNsFd = nsFd;
+      await withOptionalNetns(spec.peer?.netns, async (peerFd) => {
+        const linkinfo: Record<string, unknown> = { kind: spec.kind };
+        const w = new Writer(512);
+        const start = beginMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        writeIfInfo(w, upFlags(spec.up));
+        const { linkinfo: _drop, ...plain } = attrs;
+        void _drop;
+        linkAttrs().encode(w, plain);
+        const infoAt = w.begin(linkAttrs().typeOf('linkinfo')!);
+        const infoSchema = rtLinkSchemas.attributeSet('linkinfo-attrs');
+        infoSchema.encode(w, linkinfo);
+        if (spec.kind === 'veth' || Object.keys(kindOptions).length > 0) {
+          const dataAt = w.begin(infoSchema.typeOf('data')!);
+          if (spec.kind === 'veth') writeVethPeer(w, spec, peerFd);
+          else encodeKindOptions(w, spec.kind, kindOptions);
+          w.end(dataAt);
+        }
+        w.end(infoAt);
+        finishMessage(w, start);
+        await request(this.ctx().route(), w.take(), null, { ...options, operation: 'RTM_NEWLINK' });
+      });
+    });
+  }
+
+  /**
+   * Changes a link: up/down, mtu, mac, name, alias, master (null =
+   * nomaster), namespace, queue length, group, promiscuous mode.
+   *
+   * @example
+   * await nl.link.set('veth0', { up: true, mtu: 9000, master: 'br0' })
+   */
+  async set(ref: LinkRef, changes: LinkChanges, options: RequestOptions = {}): Promise<void> {
+    checkLinkRef(ref, 'link');
+    if (typeof changes !== 'object' || changes === null) throw invalidType('changes', 'an object', changes);
+    for (const key of Object.keys(changes)) {
+      if (!SET_KEYS.has(key))
+        throw invalidValue(
+          `changes.${key}`,
+          (changes as Record<string, unknown>)[key],
+          'is not something link.set() changes',
+        );
+    }
+    if (changes.name !== undefined) validateLinkName(changes.name, 'changes.name');
+    if (changes.netns !== undefined) checkNetnsRef(changes.netns, 'changes.netns');
+    const attrs = linkAttributes(changes, 'changes');
+    if (changes.master === null) attrs.master = 0;
+    else if (changes.master !== undefined) attrs.master = await this.indexOf(changes.master);
+    // Renaming needs the index; otherwise the name identifies the link.
+    const index = typeof ref === 'number' ? ref : changes.name !== undefined ? await this.indexOf(ref) : 0;
+    if (index === 0) attrs.ifname = ref;
+    let flags = 0;
+    let change = 0;
+    if (changes.up !== undefined) {
+      change |= IFF_UP;
+      if (changes.up) flags |= IFF_UP;
+    }
+    if (changes.promisc !== undefined) {
+      change |= IFF_PROMISC;
+      if (changes.promisc) flags |= IFF_PROMISC;
+    }
+    await withOptionalNetns(changes.netns, async (nsFd) => {
+      if (nsFd !== undefined) attrs.netNsFd = nsFd;
+      const message = buildLinkMessage(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { index, flags, change }, attrs);
+      await request(this.ctx().route(), message, null, { ...options, operation: 'RTM_NEWLINK' });
+    });
+  }
+
+  /**
+   * Deletes a link (a veth takes its peer with it). Missing: code 'ENODEV'.
+   *
+   * @example
+   * await nl.link.del('veth0')
+   */
+  async del(ref: LinkRef, options: RequestOptions = {}): Promise<void> {
+    checkLinkRef(ref, 'link');
+    const message =
+      typeof ref === 'number'
+        ? buildLinkMessage(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
+        : buildLinkMessage(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, {}, { ifname: ref });
+    await request(this.ctx().route(), message, null, { ...options, operation: 'RTM_DELLINK' });
+  }
+}
+
+const SET_KEYS = new Set(['up', 'mtu', 'mac', 'name', 'alias', 'master', 'netns', 'txQueueLen', 'group', 'promisc']);
+
+function decodeLinkReply(buf: Buffer, off: number, len: number, type: number): Link | undefined {
+  return type === RTM_NEWLINK ? decodeLink(buf, off, len) : undefined;
+}
+
+function upFlags(up: boolean | undefined): IfInfo {
+  return up === undefined ? {} : { flags: up ? IFF_UP : 0, change: IFF_UP };
+}
+
+function checkU32(value: unknown, argument: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw invalidType(argument, 'an integer', value);
+  if (value < min || value > 0xffffffff) throw outOfRange(argument, `>= ${min} and <= 4294967295`, value);
+  return value;
+}
+
+/** The general link-attrs of a spec or change set (not master/link: those need lookups). */
+function linkAttributes(
+  spec: Omit<Partial<LinkSpecBase>, 'master'> & { name?: string },
+  argument: string,
+): Record<string, unknown> {
+  const attrs: Record<string, unknown> = {};
+  if (spec.name !== undefined) attrs.ifname = spec.name;
+  if (spec.mtu !== undefined) attrs.mtu = checkU32(spec.mtu, `${argument}.mtu`);
+  if (spec.mac !== undefined) {
+    if (typeof spec.mac !== 'string') throw invalidType(`${argument}.mac`, 'a MAC address string', spec.mac);
+    attrs.address = spec.mac;
+  }
+  if (spec.txQueueLen !== undefined) attrs.txqlen = checkU32(spec.txQueueLen, `${argument}.txQueueLen`);
+  if (spec.alias !== undefined) {
+    if (typeof spec.alias !== 'string') throw invalidType(`${argument}.alias`, 'a string', spec.alias);
+    attrs.ifalias = spec.alias;
+  }
+  if (spec.group !== undefined) attrs.group = checkU32(spec.group, `${argument}.group`);
+  if (spec.numTxQueues !== undefined) attrs.numTxQueues = checkU32(spec.numTxQueues, `${argument}.numTxQueues`, 1);
+  if (spec.numRxQueues !== undefined) attrs.numRxQueues = checkU32(spec.numRxQueues, `${argument}.numRxQueues`, 1);
+  if (spec.up !== undefined && typeof spec.up !== 'boolean') throw invalidType(`${argument}.up`, 'a boolean', spec.up);
+  return attrs;
+}
+
+/** Kind options into IFLA_INFO_DATA, through the kind's attribute set. */
+function encodeKindOptions(w: Writer, kind: string, options: Record<string, unknown>): void {
+  const format = rtLinkSchemas.subMessageFormat('linkinfo-data-msg', kind);
+  if (!format) {
+    const keys = Object.keys(options).join(', ');
+    throw invalidValue('spec', keys, `has options (${keys}) that kind '${kind}' does not take`);
+  }
+  format.encode(w, options, `spec(${kind})`);
+}
+
+/**
+ * VETH_INFO_PEER: an ifinfomsg and link attributes for the other end.
+ * The peer inherits mtu, txQueueLen and queue counts it does not set.
+ */
+function writeVethPeer(w: Writer, spec: LinkSpec, peerNetnsFd: number | undefined): void {
+  const peer = spec.peer;
+  if (!peer) return;
+  const inherited = {
+    mtu: spec.mtu,
+    txQueueLen: spec.txQueueLen,
+    numTxQueues: spec.numTxQueues,
+    numRxQueues: spec.numRxQueues,
+    ...Object.fromEntries(Object.entries(peer).filter(([, v]) => v !== undefined)),
+  };
+  const attrs = linkAttributes({ ...inherited, name: peer.name }, 'spec.peer');
+  if (peerNetnsFd !== undefined) attrs.netNsFd = peerNetnsFd;
+  const at = w.begin(VETH_INFO_PEER);
+  writeIfInfo(w, upFlags(peer.up));
+  linkAttrs().encode(w, attrs);
+  w.end(at);
+}
+
+async function withOptionalNetns<T>(ref: NetnsRef | undefined, fn: (fd: number | undefined) => Promise<T>): Promise<T> {
+  if (ref === undefined) return fn(undefined);
+  const ns = acquireNetnsFd(ref); // open until the kernel has answered
+  try {
+    return await fn(ns.fd);
+  } finally {
+    ns.release();
+  }
+}
+
+registerDecoder(NETLINK_ROUTE, RTM_NEWLINK, { object: 'link', event: 'new', decode: decodeLink });
+registerDecoder(NETLINK_ROUTE, RTM_DELLINK, { object: 'link', event: 'del', decode: decodeLink });

@@ -1,0 +1,47 @@
+/**
+ * The compiled addon: syscalls and file descriptors only. node-gyp-build
+ * loads build/Release first and prebuilds/ second.
+ */
+import * as path from 'node:path';
+
+/** One AF_NETLINK socket; see native/netlink_socket.cc. */
+export interface NativeNetlinkSocket {
+  portId(): number;
+  fd(): number;
+  /** One sendmsg with every buffer as an iovec; returns bytes sent. */
+  send(buffers: Uint8Array[]): number;
+  setOption(level: number, name: number, value: number): void;
+  getOption(level: number, name: number): number;
+  ref(): void;
+  unref(): void;
+  pause(): void;
+  resume(): void;
+  close(): void;
+}
+
+export interface NativeNetlinkSocketConstructor {
+  /**
+   * @param onData every ready datagram, concatenated, and [length, nsid] per datagram.
+   * @param onError receive errors (ENOBUFS when the kernel dropped replies).
+   */
+  new (
+    protocol: number,
+    netnsFd: number,
+    onData: (data: Buffer, meta: Int32Array) => void,
+    onError: (error: NodeJS.ErrnoException) => void,
+  ): NativeNetlinkSocket;
+}
+
+export interface NativeAddon {
+  NetlinkSocket: NativeNetlinkSocketConstructor;
+  createNamed(dir: string, name: string): void;
+  deleteNamed(path: string): void;
+  runIn<T>(netnsFd: number, fn: () => T): T;
+  socketIn(netnsFd: number, domain: number, type: number, protocol: number): number;
+  warmThreadpool(): void;
+  anonymous(): number;
+  closeFd(fd: number): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const native: NativeAddon = require('node-gyp-build')(path.join(__dirname, '..'));

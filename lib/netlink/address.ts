@@ -1,0 +1,159 @@
+/**
+ * IP and MAC addresses between bytes and the strings `ip -j` prints.
+ * Hot on dump paths: octet strings come from a table, not toString().
+ */
+
+const OCTET = Array.from({ length: 256 }, (_, i) => String(i));
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function formatIPv4(buf: Uint8Array, offset = 0): string {
+  return `${OCTET[buf[offset]]}.${OCTET[buf[offset + 1]]}.${OCTET[buf[offset + 2]]}.${OCTET[buf[offset + 3]]}`;
+}
+
+/** RFC 5952 text, as glibc's inet_ntop writes it (so it matches iproute2). */
+export function formatIPv6(buf: Uint8Array, offset = 0): string {
+  const words = new Array<number>(8);
+  for (let i = 0; i < 8; i++) words[i] = (buf[offset + 2 * i] << 8) | buf[offset + 2 * i + 1];
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestStart = -1;
+  // inet_ntop's embedded-IPv4 forms: ::a.b.c.d (compat) and ::ffff:a.b.c.d (mapped).
+  if (
+    bestStart === 0 &&
+    (bestLen === 6 || (bestLen === 7 && words[7] !== 1) || (bestLen === 5 && words[5] === 0xffff))
+  ) {
+    return `::${bestLen === 5 ? 'ffff:' : ''}${formatIPv4(buf, offset + 12)}`;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== '' && !out.endsWith(':')) out += ':';
+    out += words[i].toString(16);
+  }
+  return out;
+}
+
+/** 4 or 16 bytes, or null when the text is not an address of that kind. */
+export function parseIPv4(text: string): Buffer | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = Buffer.alloc(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i];
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
+    const v = Number(p);
+    if (v > 255) return null;
+    out[i] = v;
+  }
+  return out;
+}
+
+export function parseIPv6(text: string): Buffer | null {
+  if (text.length < 2 || text.length > 45) return null;
+  let head = text;
+  let tail = '';
+  const dbl = text.indexOf('::');
+  if (dbl !== -1) {
+    if (text.indexOf('::', dbl + 1) !== -1) return null;
+    head = text.slice(0, dbl);
+    tail = text.slice(dbl + 2);
+  }
+  const parseGroups = (part: string, allowV4: boolean): number[] | null => {
+    if (part === '') return [];
+    const groups = part.split(':');
+    const words: number[] = [];
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      if (allowV4 && i === groups.length - 1 && g.includes('.')) {
+        const v4 = parseIPv4(g);
+        if (!v4) return null;
+        words.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        words.push(parseInt(g, 16));
+      }
+    }
+    return words;
+  };
+  const first = parseGroups(head, dbl === -1);
+  const last = dbl === -1 ? [] : parseGroups(tail, true);
+  if (!first || !last) return null;
+  const missing = 8 - first.length - last.length;
+  if (dbl === -1 ? missing !== 0 : missing < 1) return null;
+  const words = [...first, ...new Array<number>(dbl === -1 ? 0 : missing).fill(0), ...last];
+  const out = Buffer.alloc(16);
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(words[i], 2 * i);
+  return out;
+}
+
+/** An IPv4 or IPv6 address: its family and bytes, or null. */
+export function parseIP(text: string): { family: 4 | 6; bytes: Buffer } | null {
+  const v4 = parseIPv4(text);
+  if (v4) return { family: 4, bytes: v4 };
+  const v6 = parseIPv6(text);
+  if (v6) return { family: 6, bytes: v6 };
+  return null;
+}
+
+export function formatIP(buf: Uint8Array, offset: number, length: number): string {
+  if (length === 4) return formatIPv4(buf, offset);
+  if (length === 16) return formatIPv6(buf, offset);
+  return formatHex(buf, offset, length);
+}
+
+/** 'aa:bb:cc:dd:ee:ff' (any length, as for infiniband's 20-byte addresses). */
+export function formatMac(buf: Uint8Array, offset = 0, length = 6): string {
+  let out = HEX2[buf[offset]] ?? '';
+  for (let i = 1; i < length; i++) out += `:${HEX2[buf[offset + i]]}`;
+  return out;
+}
+
+export function parseMac(text: string): Buffer | null {
+  if (!/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*$/.test(text)) return null;
+  return Buffer.from(text.replace(/:/g, ''), 'hex');
+}
+
+export function formatHex(buf: Uint8Array, offset: number, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += HEX2[buf[offset + i]];
+  return out;
+}
+
+/** A prefix in CIDR form: 'default' or 'a.b.c.d/len' or an address (host prefix). */
+export interface ParsedPrefix {
+  family: 4 | 6;
+  bytes: Buffer;
+  prefixLength: number;
+}
+
+export function parsePrefix(text: string, defaultFamily: 4 | 6 = 4): ParsedPrefix | null {
+  if (text === 'default')
+    return { family: defaultFamily, bytes: Buffer.alloc(defaultFamily === 4 ? 4 : 16), prefixLength: 0 };
+  const slash = text.indexOf('/');
+  const ip = parseIP(slash === -1 ? text : text.slice(0, slash));
+  if (!ip) return null;
+  const max = ip.family === 4 ? 32 : 128;
+  if (slash === -1) return { ...ip, prefixLength: max };
+  const lenText = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText)) return null;
+  const prefixLength = Number(lenText);
+  if (prefixLength > max) return null;
+  return { ...ip, prefixLength };
+}

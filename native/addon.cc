@@ -1,0 +1,12 @@
+#include "addon.h"
+
+namespace rtnl {}  // namespace rtnl
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new rtnl::AddonData());
+  rtnl::InitNetlinkSocket(env, exports);
+  rtnl::InitNetns(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitAddon)

@@ -1,0 +1,377 @@
+// One AF_NETLINK socket, watched by a uv_poll handle on the owning loop.
+// Thin on purpose: it sends bytes, drains whole datagrams to JS and sets
+// socket options. Everything that knows about messages lives in lib/.
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <vector>
+
+#include "addon.h"
+#include "errors.h"
+#include "netns.h"
+
+namespace rtnl {
+
+namespace {
+
+// Kernel datagrams are at most a few pages for dumps, but a unicast reply
+// (a link with many VFs) can be larger: the buffer grows on demand.
+constexpr size_t kInitialReceiveBuffer = 64 * 1024;
+// Yield to the event loop after this much, even if more is queued.
+constexpr size_t kMaxBytesPerWakeup = 4 * 1024 * 1024;
+constexpr size_t kMaxDatagramsPerWakeup = 4096;
+
+class NetlinkSocket;
+
+// Lives apart from the JS wrapper, because libuv may call back after the
+// wrapper has been garbage-collected (uv_close completes asynchronously).
+struct PollState {
+  uv_poll_t poll;
+  NetlinkSocket* owner = nullptr;
+  napi_async_cleanup_hook_handle cleanup_hook = nullptr;
+};
+
+class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NetlinkSocket(const Napi::CallbackInfo& info);
+  ~NetlinkSocket() override;
+
+ private:
+  Napi::Value PortId(const Napi::CallbackInfo& info);
+  Napi::Value Fd(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SetOption(const Napi::CallbackInfo& info);
+  Napi::Value GetOption(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value Pause(const Napi::CallbackInfo& info);
+  Napi::Value Resume(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  void CheckOpen(Napi::Env env) const;
+  void StartPolling();
+  void CloseNow();
+  void OnReadable(int status);
+  void DeliverError(int err, const char* syscall);
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnPollClosed(uv_handle_t* handle);
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
+
+  int fd_ = -1;
+  uint32_t port_id_ = 0;
+  bool paused_ = false;
+  PollState* state_ = nullptr;
+  std::vector<uint8_t> buffer_;
+  Napi::FunctionReference on_data_;
+  Napi::FunctionReference on_error_;
+  Napi::AsyncContext* async_context_ = nullptr;
+};
+
+Napi::Function NetlinkSocket::Define(Napi::Env env) {
+  return DefineClass(env, "NetlinkSocket",
+                     {
+                         InstanceMethod("portId", &NetlinkSocket::PortId),
+                         InstanceMethod("fd", &NetlinkSocket::Fd),
+                         InstanceMethod("send", &NetlinkSocket::Send),
+                         InstanceMethod("setOption", &NetlinkSocket::SetOption),
+                         InstanceMethod("getOption", &NetlinkSocket::GetOption),
+                         InstanceMethod("ref", &NetlinkSocket::Ref),
+                         InstanceMethod("unref", &NetlinkSocket::Unref),
+                         InstanceMethod("pause", &NetlinkSocket::Pause),
+                         InstanceMethod("resume", &NetlinkSocket::Resume),
+                         InstanceMethod("close", &NetlinkSocket::Close),
+                     });
+}
+
+// new NetlinkSocket(protocol, netnsFd | -1, onData(buf, meta), onError(err))
+// meta is an Int32Array of [length, nsid] pairs, one per datagram in buf;
+// nsid is -1 unless NETLINK_LISTEN_ALL_NSID supplied one.
+NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NetlinkSocket>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsFunction() ||
+      !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "NetlinkSocket(protocol, netnsFd, onData, onError)");
+  }
+  int protocol = info[0].As<Napi::Number>().Int32Value();
+  int netns_fd = info[1].As<Napi::Number>().Int32Value();
+
+  int err = 0;
+  // The socket belongs to the namespace of the thread that creates it, for
+  // its whole life, wherever it is used from later.
+  int fd = RunOnThreadInNetns(
+      netns_fd,
+      [protocol](int* e) {
+        int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+        if (s < 0) *e = errno;
+        return s;
+      },
+      &err);
+  if (fd < 0) ThrowSystemError(env, err, "socket");
+
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  socklen_t len = sizeof(addr);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    int bind_err = errno;
+    ::close(fd);
+    ThrowSystemError(env, bind_err, "bind");
+  }
+  fd_ = fd;
+  port_id_ = addr.nl_pid;
+  buffer_.resize(kInitialReceiveBuffer);
+  on_data_ = Napi::Persistent(info[2].As<Napi::Function>());
+  on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
+  async_context_ = new Napi::AsyncContext(env, "rtnl:NetlinkSocket");
+
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  state_ = new PollState();
+  state_->owner = this;
+  uv_poll_init(loop, &state_->poll, fd_);
+  state_->poll.data = state_;
+  napi_add_async_cleanup_hook(env, OnEnvTeardown, state_, &state_->cleanup_hook);
+  StartPolling();
+}
+
+NetlinkSocket::~NetlinkSocket() {
+  CloseNow();
+  delete async_context_;
+}
+
+void NetlinkSocket::CheckOpen(Napi::Env env) const {
+  if (fd_ < 0) ThrowSystemError(env, EBADF, "netlink socket (closed)");
+}
+
+void NetlinkSocket::StartPolling() {
+  if (state_ != nullptr && !paused_) uv_poll_start(&state_->poll, UV_READABLE, OnPoll);
+}
+
+// Stops polling, closes the fd and lets libuv finish closing the handle;
+// PollState is freed in OnPollClosed, which also tells Node that a pending
+// environment teardown may proceed.
+void NetlinkSocket::CloseNow() {
+  if (state_ == nullptr) return;
+  PollState* state = state_;
+  state_ = nullptr;
+  state->owner = nullptr;
+  uv_poll_stop(&state->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&state->poll), OnPollClosed);
+  ::close(fd_);
+  fd_ = -1;
+  on_data_.Reset();
+  on_error_.Reset();
+}
+
+void NetlinkSocket::OnPollClosed(uv_handle_t* handle) {
+  PollState* state = static_cast<PollState*>(handle->data);
+  if (state->cleanup_hook != nullptr) napi_remove_async_cleanup_hook(state->cleanup_hook);
+  delete state;
+}
+
+void NetlinkSocket::OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
+  PollState* state = static_cast<PollState*>(arg);
+  // The owner is alive until its wrapper is finalized, which happens after
+  // teardown hooks; close through it so its fd is released too.
+  if (state->owner != nullptr) state->owner->CloseNow();
+}
+
+void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int) {
+  PollState* state = static_cast<PollState*>(handle->data);
+  if (state->owner != nullptr) state->owner->OnReadable(status);
+}
+
+void NetlinkSocket::DeliverError(int err, const char* syscall) {
+  Napi::Env env = on_error_.Env();
+  Napi::HandleScope scope(env);
+  Napi::Error error = SystemError(env, err, syscall);
+  try {
+    on_error_.MakeCallback(env.Global(), {error.Value()}, *async_context_);
+  } catch (const Napi::Error& e) {
+    // An exception thrown by the JS handler is the handler's: surface it
+    // as an uncaught exception, as Node does for event handlers.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// Drains every datagram that is ready (up to a per-wakeup budget), peeking
+// first so a datagram larger than the buffer grows it instead of being
+// truncated and lost, then hands them to JS in one call.
+void NetlinkSocket::OnReadable(int status) {
+  if (status < 0) {
+    DeliverError(-status, "uv_poll");
+    return;
+  }
+  std::vector<int32_t> meta;
+  size_t used = 0;
+  int pending_error = 0;
+  while (fd_ >= 0 && used < kMaxBytesPerWakeup && meta.size() / 2 < kMaxDatagramsPerWakeup) {
+    if (buffer_.size() - used < kInitialReceiveBuffer) buffer_.resize(used + kInitialReceiveBuffer);
+    iovec iov{buffer_.data() + used, buffer_.size() - used};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(fd_, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
+      break;
+    }
+    if (static_cast<size_t>(n) > iov.iov_len) {
+      buffer_.resize(used + static_cast<size_t>(n));
+      continue;  // peek again into the larger buffer
+    }
+    int32_t nsid = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) {
+        nsid = *reinterpret_cast<int32_t*>(CMSG_DATA(c));
+      }
+    }
+    // Consume the datagram we just peeked.
+    ssize_t consumed;
+    do {
+      consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
+    } while (consumed < 0 && errno == EINTR);
+    used += static_cast<size_t>(n);
+    meta.push_back(static_cast<int32_t>(n));
+    meta.push_back(nsid);
+  }
+  if (meta.empty() && pending_error == 0) return;
+
+  Napi::Env env = on_data_.Env();
+  Napi::HandleScope scope(env);
+  if (!meta.empty()) {
+    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), used);
+    Napi::Int32Array lengths = Napi::Int32Array::New(env, meta.size());
+    std::copy(meta.begin(), meta.end(), lengths.Data());
+    try {
+      on_data_.MakeCallback(env.Global(), {data, lengths}, *async_context_);
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+  // Errors such as ENOBUFS (replies dropped by the kernel) are reported
+  // after the datagrams that did arrive, in order.
+  if (pending_error != 0 && fd_ >= 0) DeliverError(pending_error, "recvmsg");
+  if (buffer_.size() > 4 * kInitialReceiveBuffer) buffer_.resize(kInitialReceiveBuffer);
+}
+
+Napi::Value NetlinkSocket::PortId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), port_id_);
+}
+
+Napi::Value NetlinkSocket::Fd(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), fd_);
+}
+
+// send(buffers: Buffer[]) -> bytes sent. All buffers go out in one sendmsg
+// (one datagram the kernel processes message by message).
+Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    throw Napi::TypeError::New(env, "send(buffers: Buffer[])");
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<iovec> iov(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list[i];
+    if (!item.IsTypedArray()) throw Napi::TypeError::New(env, "send: every item must be a Buffer");
+    Napi::Uint8Array bytes = item.As<Napi::Uint8Array>();
+    iov[i].iov_base = bytes.Data();
+    iov[i].iov_len = bytes.ByteLength();
+  }
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof(kernel);
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  ssize_t n;
+  do {
+    n = sendmsg(fd_, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) ThrowSystemError(env, errno, "sendmsg");
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// setOption(level, name, value: number): int-valued setsockopt.
+Napi::Value NetlinkSocket::SetOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw Napi::TypeError::New(env, "setOption(level, name, value)");
+  }
+  int level = info[0].As<Napi::Number>().Int32Value();
+  int name = info[1].As<Napi::Number>().Int32Value();
+  int value = info[2].As<Napi::Number>().Int32Value();
+  if (setsockopt(fd_, level, name, &value, sizeof(value)) < 0) {
+    ThrowSystemError(env, errno, "setsockopt");
+  }
+  return env.Undefined();
+}
+
+Napi::Value NetlinkSocket::GetOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "getOption(level, name)");
+  }
+  int value = 0;
+  socklen_t len = sizeof(value);
+  if (getsockopt(fd_, info[0].As<Napi::Number>().Int32Value(),
+                 info[1].As<Napi::Number>().Int32Value(), &value, &len) < 0) {
+    ThrowSystemError(env, errno, "getsockopt");
+  }
+  return Napi::Number::New(env, value);
+}
+
+Napi::Value NetlinkSocket::Ref(const Napi::CallbackInfo& info) {
+  if (state_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::Unref(const Napi::CallbackInfo& info) {
+  if (state_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  return info.Env().Undefined();
+}
+
+// pause()/resume(): stop and restart reading, so a slow consumer leaves
+// datagrams in the kernel's queue instead of in our memory.
+Napi::Value NetlinkSocket::Pause(const Napi::CallbackInfo& info) {
+  paused_ = true;
+  if (state_ != nullptr) uv_poll_stop(&state_->poll);
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::Resume(const Napi::CallbackInfo& info) {
+  paused_ = false;
+  StartPolling();
+  return info.Env().Undefined();
+}
+
+Napi::Value NetlinkSocket::Close(const Napi::CallbackInfo& info) {
+  CloseNow();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object InitNetlinkSocket(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = NetlinkSocket::Define(env);
+  env.GetInstanceData<AddonData>()->netlink_socket_constructor = Napi::Persistent(ctor);
+  exports.Set("NetlinkSocket", ctor);
+  return exports;
+}
+
+}  // namespace rtnl
