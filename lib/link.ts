@@ -10,6 +10,7 @@ import { rtLinkSchemas } from './families';
 import { Writer } from './netlink/attributes';
 import {
   AF_UNSPEC,
+  ALTIFNAMSIZ,
   IFF_ALLMULTI,
   IFF_AUTOMEDIA,
   IFF_BROADCAST,
@@ -81,7 +82,12 @@ export interface Link {
   parentIndex?: number;
   /** nsid of the namespace the parent lives in, as seen from this one. */
   netnsId?: number;
-  /** Interface flags as `ip -j` prints them, e.g. ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP']. */
+  /**
+   * Interface flags as `ip -j` prints them, e.g. ['BROADCAST', 'MULTICAST',
+   * 'UP', 'LOWER_UP'] ('NO-CARRIER' when up without carrier). iproute2's
+   * 'M-DOWN' is not a flag of this link but says its parent is down; look
+   * at the parent (parentIndex) for that.
+   */
   flags: string[];
   alias?: string;
   altNames?: string[];
@@ -203,12 +209,17 @@ export function flagNames(flags: number): string[] {
   return out;
 }
 
-/** Throws a TypeError unless `name` is a valid interface name (dev_valid_name). */
-export function validateLinkName(name: unknown, argument = 'name'): asserts name is string {
+/**
+ * Throws a TypeError unless `name` is a valid interface name (the kernel's
+ * dev_valid_name). Names are at most 15 bytes; a lookup may also use an
+ * alternative name, up to 127.
+ */
+export function validateLinkName(name: unknown, argument = 'name', size = IFNAMSIZ): asserts name is string {
   if (typeof name !== 'string') throw invalidType(argument, 'of type string', name);
-  if (name === '' || name === '.' || name === '..')
+  if (name === '' || name === '.' || name === '..') {
     throw invalidValue(argument, name, "must not be empty, '.' or '..'");
-  if (Buffer.byteLength(name) >= IFNAMSIZ) throw invalidValue(argument, name, `must be at most ${IFNAMSIZ - 1} bytes`);
+  }
+  if (Buffer.byteLength(name) >= size) throw invalidValue(argument, name, `must be at most ${size - 1} bytes`);
   if (/[/:\s\0]/.test(name)) throw invalidValue(argument, name, "must not contain '/', ':', NUL or whitespace");
 }
 
@@ -220,7 +231,7 @@ function validateIndex(index: number, argument: string): void {
 
 function checkLinkRef(ref: unknown, argument: string): asserts ref is LinkRef {
   if (typeof ref === 'number') validateIndex(ref, argument);
-  else if (typeof ref === 'string') validateLinkName(ref, argument);
+  else if (typeof ref === 'string') validateLinkName(ref, argument, ALTIFNAMSIZ);
   else throw invalidType(argument, 'an interface name or index', ref);
 }
 
@@ -294,11 +305,25 @@ function writeIfInfo(w: Writer, info: IfInfo): void {
   w.u32(info.change ?? 0);
 }
 
+/**
+ * The attribute that names a link in a request. IFLA_IFNAME finds
+ * altnames too, but its policy stops at 15 bytes; longer altnames go in
+ * IFLA_ALT_IFNAME.
+ */
+function byName(name: string): Record<string, unknown> {
+  return Buffer.byteLength(name) < IFNAMSIZ ? { ifname: name } : { altIfname: name };
+}
+
+/** A message addressed to one link, by index or by name. */
+function buildForLink(type: number, ref: LinkRef): Buffer {
+  return typeof ref === 'number'
+    ? buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
+    : buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, {}, byName(ref));
+}
+
 /** A lookup by name or index, the way `ip link show dev X` asks. */
 export function buildGetLink(ref: LinkRef): Buffer {
-  return typeof ref === 'number'
-    ? buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
-    : buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, {}, { ifname: ref });
+  return buildForLink(RTM_GETLINK, ref);
 }
 
 const GENERAL_KEYS = new Set([
@@ -492,7 +517,7 @@ export class LinkApi {
     else if (changes.master !== undefined) attrs.master = await this.indexOf(changes.master);
     // Renaming needs the index; otherwise the name identifies the link.
     const index = typeof ref === 'number' ? ref : changes.name !== undefined ? await this.indexOf(ref) : 0;
-    if (index === 0) attrs.ifname = ref;
+    if (index === 0) Object.assign(attrs, byName(ref as string));
     let flags = 0;
     let change = 0;
     if (changes.up !== undefined) {
@@ -518,10 +543,7 @@ export class LinkApi {
    */
   async del(ref: LinkRef, options: RequestOptions = {}): Promise<void> {
     checkLinkRef(ref, 'link');
-    const message =
-      typeof ref === 'number'
-        ? buildLinkMessage(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
-        : buildLinkMessage(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, {}, { ifname: ref });
+    const message = buildForLink(RTM_DELLINK, ref);
     await request(this.ctx().route(), message, null, { ...options, operation: 'RTM_DELLINK' });
   }
 }
