@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { NetlinkClient } from './engine/client';
 import { request as sendRequest, dump as sendDump } from './engine/requests';
 import { closedError, invalidType, invalidValue } from './errors';
+import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
 import {
   NETLINK_GENERIC,
@@ -92,6 +93,7 @@ function routeOperation(type: number): string {
  */
 export class Handle implements LinkContext {
   readonly link: LinkApi;
+  readonly addr: AddrApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -102,6 +104,7 @@ export class Handle implements LinkContext {
     this.options = options;
     this.netnsFd = netnsFd;
     this.link = new LinkApi(() => this);
+    this.addr = new AddrApi(() => this);
   }
 
   get isClosed(): boolean {

@@ -7,6 +7,7 @@
  * await nl.close()
  */
 import { getDefaultHandle, type Handle } from './handle';
+import { AddrApi } from './addr';
 import { LinkApi } from './link';
 import * as netns from './netns';
 import * as codec from './codec';
@@ -16,12 +17,16 @@ export { NetlinkError, DumpInterruptedError, DecodeError } from './errors';
 export type { ExtackDetails } from './errors';
 export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethPeerSpec } from './link';
 export type { ProbeResult } from './probe';
+export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export { netns, codec };
 
 /** The link group on the default handle (the namespace the process started in). */
 export const link: LinkApi = new LinkApi(() => getDefaultHandle());
+
+/** The addr group on the default handle. */
+export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -1,0 +1,403 @@
+/**
+ * Addresses (IPv4 and IPv6): types, request builders, the decoder, and the
+ * `addr` API group. Attributes come from the rt-addr schema tables.
+ */
+import type { NetlinkClient } from './engine/client';
+import { dump, request, stream, type RequestOptions } from './engine/requests';
+import { invalidType, invalidValue, outOfRange } from './errors';
+import { FamilySchemas } from './netlink/schema';
+import { Writer } from './netlink/attributes';
+import { formatIP, parseIP, parsePrefix } from './netlink/address';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  IFA_F_DADFAILED,
+  IFA_F_DEPRECATED,
+  IFA_F_HOMEADDRESS,
+  IFA_F_MANAGETEMPADDR,
+  IFA_F_MCAUTOJOIN,
+  IFA_F_NODAD,
+  IFA_F_NOPREFIXROUTE,
+  IFA_F_OPTIMISTIC,
+  IFA_F_PERMANENT,
+  IFA_F_SECONDARY,
+  IFA_F_STABLE_PRIVACY,
+  IFA_F_TENTATIVE,
+  NETLINK_ROUTE,
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  NLM_F_REPLACE,
+  NLM_F_REQUEST,
+  RTM_DELADDR,
+  RTM_GETADDR,
+  RTM_NEWADDR,
+  RT_SCOPE_HOST,
+  RT_SCOPE_LINK,
+  RT_SCOPE_NOWHERE,
+  RT_SCOPE_SITE,
+  RT_SCOPE_UNIVERSE,
+} from './netlink/constants';
+import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { registerDecoder } from './registry';
+import { rtAddr } from './specs';
+import type { LinkApi, LinkRef } from './link';
+
+/** An address on a link, shaped like one `addr_info` entry of `ip -j addr`. */
+export interface Address {
+  index: number;
+  family: 4 | 6;
+  /** The address itself (IFA_LOCAL for IPv4, IFA_ADDRESS for IPv6). */
+  address: string;
+  prefixLength: number;
+  /** IFA_LOCAL, where the kernel sent it. */
+  local?: string;
+  /** The other end of a point-to-point address. */
+  peer?: string;
+  broadcast?: string;
+  label?: string;
+  /** 'global', 'site', 'link', 'host', 'nowhere' or a number. */
+  scope: string | number;
+  /** As `ip` names them: 'secondary', 'nodad', 'permanent', 'noprefixroute', ... */
+  flags: string[];
+  /** Seconds; 4294967295 is forever (as `ip -j` prints). */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** Metric of the prefix route (IFA_RT_PRIORITY). */
+  metric?: number;
+}
+
+export interface AddressOptions {
+  /** Point-to-point peer address. */
+  peer?: string;
+  broadcast?: string;
+  label?: string;
+  scope?: string | number;
+  /** 'nodad', 'noprefixroute', 'mngtmpaddr', 'home', 'autojoin', 'optimistic'. */
+  flags?: string[];
+  /** Seconds; default forever. */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** Metric of the prefix route (IFA_RT_PRIORITY). */
+  metric?: number;
+}
+
+export interface AddressFilter {
+  link?: LinkRef;
+  family?: 4 | 6;
+  scope?: string | number;
+}
+
+export const rtAddrSchemas = new FamilySchemas(rtAddr);
+const addrAttrs = () => rtAddrSchemas.attributeSet('addr-attrs');
+const IFADDRMSG_LEN = 8;
+const FOREVER = 0xffffffff;
+
+const SCOPES: Record<number, string> = {
+  [RT_SCOPE_UNIVERSE]: 'global',
+  [RT_SCOPE_SITE]: 'site',
+  [RT_SCOPE_LINK]: 'link',
+  [RT_SCOPE_HOST]: 'host',
+  [RT_SCOPE_NOWHERE]: 'nowhere',
+};
+const SCOPE_VALUES = new Map(Object.entries(SCOPES).map(([v, n]) => [n, Number(v)]));
+
+// iproute2's names for IFA_F_* bits, in its order.
+const FLAG_NAMES: [number, string][] = [
+  [IFA_F_SECONDARY, 'secondary'],
+  [IFA_F_NODAD, 'nodad'],
+  [IFA_F_OPTIMISTIC, 'optimistic'],
+  [IFA_F_DADFAILED, 'dadfailed'],
+  [IFA_F_HOMEADDRESS, 'home'],
+  [IFA_F_DEPRECATED, 'deprecated'],
+  [IFA_F_TENTATIVE, 'tentative'],
+  [IFA_F_PERMANENT, 'permanent'],
+  [IFA_F_MANAGETEMPADDR, 'mngtmpaddr'],
+  [IFA_F_NOPREFIXROUTE, 'noprefixroute'],
+  [IFA_F_MCAUTOJOIN, 'autojoin'],
+  [IFA_F_STABLE_PRIVACY, 'stable-privacy'],
+];
+const SETTABLE_FLAGS = new Map(
+  FLAG_NAMES.filter(([, n]) =>
+    ['nodad', 'optimistic', 'home', 'mngtmpaddr', 'noprefixroute', 'autojoin'].includes(n),
+  ).map(([bit, n]) => [n, bit]),
+);
+
+export function scopeName(scope: number): string | number {
+  return SCOPES[scope] ?? scope;
+}
+
+export function scopeValue(scope: string | number, argument: string): number {
+  if (typeof scope === 'number' && Number.isInteger(scope) && scope >= 0 && scope <= 255) return scope;
+  const v = typeof scope === 'string' ? SCOPE_VALUES.get(scope) : undefined;
+  if (v === undefined)
+    throw invalidValue(argument, scope, `must be one of ${[...SCOPE_VALUES.keys()].join(', ')} or 0-255`);
+  return v;
+}
+
+function addressText(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return v;
+  const b = v as Buffer;
+  return formatIP(b, 0, b.length);
+}
+
+/** Decodes one RTM_NEWADDR/RTM_DELADDR message into an Address. */
+export function decodeAddress(buf: Buffer, offset: number, length: number): Address {
+  const body = offset + NLMSG_HDRLEN;
+  const familyNumber = buf[body];
+  const a = addrAttrs().decode(buf, body + IFADDRMSG_LEN, offset + length);
+  const local = addressText(a.local);
+  const ifaAddress = addressText(a.address);
+  const flags = (a.flags as unknown) !== undefined ? flagMask(a.flags) : buf[body + 2];
+  const out: Address = {
+    index: buf.readUInt32LE(body + 4),
+    family: familyNumber === AF_INET6 ? 6 : 4,
+    address: local ?? ifaAddress ?? '',
+    prefixLength: buf[body + 1],
+    scope: scopeName(buf[body + 3]),
+    flags: FLAG_NAMES.filter(([bit]) => flags & bit).map(([, n]) => n),
+  };
+  if (local !== undefined) out.local = local;
+  if (local !== undefined && ifaAddress !== undefined && ifaAddress !== local) out.peer = ifaAddress;
+  const broadcast = addressText(a.broadcast);
+  if (broadcast !== undefined) out.broadcast = broadcast;
+  if (a.label !== undefined) out.label = a.label as string;
+  const cache = a.cacheinfo as { ifaValid?: number; ifaPrefered?: number } | undefined;
+  if (cache?.ifaValid !== undefined) out.validLifetime = cache.ifaValid;
+  if (cache?.ifaPrefered !== undefined) out.preferredLifetime = cache.ifaPrefered;
+  if (a.rtPriority !== undefined) out.metric = a.rtPriority as number;
+  return out;
+}
+
+/** IFA_FLAGS decodes to names (the spec's); back to the mask. */
+function flagMask(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return rtAddrSchemas.enumCodec('ifa-flags').mask('flags', v);
+}
+
+function parseCidr(cidr: unknown, argument: string): { family: 4 | 6; bytes: Buffer; prefixLength: number } {
+  if (typeof cidr === 'object' && cidr !== null && 'address' in cidr) {
+    const { address, prefixLength } = cidr as { address: unknown; prefixLength: unknown };
+    return parseCidr(`${String(address)}/${String(prefixLength)}`, argument);
+  }
+  if (typeof cidr !== 'string')
+    throw invalidType(argument, "a CIDR string like '10.0.0.1/24' or { address, prefixLength }", cidr);
+  const p = parsePrefix(cidr);
+  if (!p || cidr === 'default')
+    throw invalidValue(argument, cidr, "must be an address with a prefix length, like '10.0.0.1/24'");
+  return p;
+}
+
+function addressBytes(text: unknown, family: 4 | 6, argument: string): Buffer {
+  if (typeof text !== 'string') throw invalidType(argument, 'an IP address string', text);
+  const ip = parseIP(text);
+  if (!ip || ip.family !== family) throw invalidValue(argument, text, `must be an IPv${family} address`);
+  return ip.bytes;
+}
+
+export type AddressCidr = string | { address: string; prefixLength: number };
+
+/** Builds RTM_NEWADDR / RTM_DELADDR for one address. */
+export function buildAddressMessage(
+  type: number,
+  flags: number,
+  index: number,
+  cidr: AddressCidr,
+  options: AddressOptions = {},
+): Buffer {
+  const p = parseCidr(cidr, 'address');
+  if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
+  let ifaFlags = 0;
+  for (const f of options.flags ?? []) {
+    const bit = SETTABLE_FLAGS.get(f);
+    if (bit === undefined)
+      throw invalidValue('options.flags', f, `must be one of ${[...SETTABLE_FLAGS.keys()].join(', ')}`);
+    ifaFlags |= bit;
+  }
+  const attrs: Record<string, unknown> = {};
+  if (p.family === 4) {
+    attrs.local = p.bytes;
+    attrs.address = options.peer !== undefined ? addressBytes(options.peer, 4, 'options.peer') : p.bytes;
+  } else {
+    attrs.address = p.bytes;
+    if (options.peer !== undefined) {
+      attrs.local = p.bytes;
+      attrs.address = addressBytes(options.peer, 6, 'options.peer');
+    }
+  }
+  if (options.broadcast !== undefined) attrs.broadcast = addressBytes(options.broadcast, p.family, 'options.broadcast');
+  if (options.label !== undefined) {
+    if (typeof options.label !== 'string') throw invalidType('options.label', 'a string', options.label);
+    attrs.label = options.label;
+  }
+  if (options.validLifetime !== undefined || options.preferredLifetime !== undefined) {
+    const valid = lifetime(options.validLifetime, 'options.validLifetime');
+    const preferred = lifetime(options.preferredLifetime ?? valid, 'options.preferredLifetime');
+    if (preferred > valid) throw outOfRange('options.preferredLifetime', `<= validLifetime (${valid})`, preferred);
+    attrs.cacheinfo = { ifaValid: valid, ifaPrefered: preferred };
+  }
+  if (ifaFlags > 0xff) attrs.flags = ifaFlags;
+  if (options.metric !== undefined) attrs.rtPriority = lifetime(options.metric, 'options.metric');
+  const w = new Writer(128);
+  const start = beginMessage(w, type, flags);
+  w.u8(p.family === 4 ? AF_INET : AF_INET6);
+  w.u8(p.prefixLength);
+  w.u8(ifaFlags & 0xff);
+  w.u8(options.scope === undefined ? RT_SCOPE_UNIVERSE : scopeValue(options.scope, 'options.scope'));
+  w.u32(index);
+  addrAttrs().encode(w, attrs);
+  finishMessage(w, start);
+  return w.take();
+}
+
+function lifetime(v: unknown, argument: string): number {
+  if (v === undefined) return FOREVER;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidType(argument, 'an integer number of seconds', v);
+  if (v < 0 || v > FOREVER) throw outOfRange(argument, '>= 0 and <= 4294967295', v);
+  return v;
+}
+
+export interface AddrContext {
+  route(): NetlinkClient;
+  readonly link: LinkApi;
+}
+
+/**
+ * The `addr` group.
+ *
+ * @example
+ * await h.addr.add('veth0', '10.0.0.1/24')
+ * const mine = await h.addr.list({ link: 'veth0', family: 4 })
+ */
+export class AddrApi {
+  constructor(private readonly ctx: () => AddrContext) {}
+
+  /**
+   * Adds an address. Existing: code 'EEXIST'.
+   *
+   * @example
+   * await nl.addr.add('eth0', '2001:db8::1/64', { flags: ['nodad'] })
+   */
+  async add(link: LinkRef, cidr: AddressCidr, options: AddressOptions = {}, req: RequestOptions = {}): Promise<void> {
+    const index = await this.ctx().link.indexOf(link);
+    const message = buildAddressMessage(
+      RTM_NEWADDR,
+      NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+      index,
+      cidr,
+      options,
+    );
+    await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_NEWADDR' });
+  }
+
+  /** Adds the address, or updates it (lifetimes, flags) if it exists. */
+  async replace(
+    link: LinkRef,
+    cidr: AddressCidr,
+    options: AddressOptions = {},
+    req: RequestOptions = {},
+  ): Promise<void> {
+    const index = await this.ctx().link.indexOf(link);
+    const message = buildAddressMessage(
+      RTM_NEWADDR,
+      NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+      index,
+      cidr,
+      options,
+    );
+    await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_NEWADDR' });
+  }
+
+  /**
+   * Removes an address. Missing: code 'EADDRNOTAVAIL'.
+   *
+   * @example
+   * await nl.addr.del('eth0', '10.0.0.1/24')
+   */
+  async del(link: LinkRef, cidr: AddressCidr, req: RequestOptions = {}): Promise<void> {
+    const index = await this.ctx().link.indexOf(link);
+    const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, index, cidr);
+    await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_DELADDR' });
+  }
+
+  /**
+   * Addresses, all or filtered by link, family and scope.
+   *
+   * @example
+   * for (const a of await nl.addr.list({ family: 6 })) console.log(a.address, a.scope)
+   */
+  async list(filter: AddressFilter = {}, req: RequestOptions = {}): Promise<Address[]> {
+    const { message, accept } = await this.dumpRequest(filter);
+    return dump(this.ctx().route(), message, (b, o, l) => keep(decodeAddress(b, o, l), accept), {
+      ...req,
+      operation: 'RTM_GETADDR',
+    });
+  }
+
+  /** list() as an async iterable. */
+  async *stream(filter: AddressFilter = {}, req: RequestOptions = {}): AsyncIterable<Address> {
+    const { message, accept } = await this.dumpRequest(filter);
+    yield* stream(this.ctx().route(), message, (b, o, l) => keep(decodeAddress(b, o, l), accept), {
+      ...req,
+      operation: 'RTM_GETADDR',
+    });
+  }
+
+  /**
+   * Removes every address of a link (or of every link), optionally of one family.
+   * Returns how many went.
+   */
+  async flush(link?: LinkRef, filter: Omit<AddressFilter, 'link'> = {}): Promise<number> {
+    const addresses = await this.list({ ...filter, ...(link === undefined ? {} : { link }) });
+    // Secondary addresses go with their primary: delete secondaries first.
+    addresses.sort((a, b) => Number(b.flags.includes('secondary')) - Number(a.flags.includes('secondary')));
+    let n = 0;
+    for (const a of addresses) {
+      const message = buildAddressMessage(
+        RTM_DELADDR,
+        NLM_F_REQUEST | NLM_F_ACK,
+        a.index,
+        `${a.address}/${a.prefixLength}`,
+      );
+      await request(this.ctx().route(), message, null, { operation: 'RTM_DELADDR' }).then(
+        () => n++,
+        (error: { code?: string }) => {
+          if (error.code !== 'EADDRNOTAVAIL') throw error;
+        },
+      );
+    }
+    return n;
+  }
+
+  private async dumpRequest(filter: AddressFilter): Promise<{ message: Buffer; accept: (a: Address) => boolean }> {
+    if (typeof filter !== 'object' || filter === null) throw invalidType('filter', 'an object', filter);
+    if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) {
+      throw invalidValue('filter.family', filter.family, 'must be 4 or 6');
+    }
+    const scope = filter.scope === undefined ? undefined : scopeValue(filter.scope, 'filter.scope');
+    const index = filter.link === undefined ? 0 : await this.ctx().link.indexOf(filter.link);
+    const w = new Writer(32);
+    const start = beginMessage(w, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+    w.u8(filter.family === 4 ? AF_INET : filter.family === 6 ? AF_INET6 : AF_UNSPEC);
+    w.u8(0);
+    w.u8(0);
+    w.u8(0);
+    w.u32(index); // with strict checking the kernel filters by link itself
+    finishMessage(w, start);
+    const accept = (a: Address) =>
+      (index === 0 || a.index === index) &&
+      (filter.family === undefined || a.family === filter.family) &&
+      (scope === undefined || a.scope === scopeName(scope));
+    return { message: w.take(), accept };
+  }
+}
+
+function keep(a: Address, accept: (a: Address) => boolean): Address | undefined {
+  return accept(a) ? a : undefined;
+}
+
+registerDecoder(NETLINK_ROUTE, RTM_NEWADDR, { object: 'addr', event: 'new', decode: decodeAddress });
+registerDecoder(NETLINK_ROUTE, RTM_DELADDR, { object: 'addr', event: 'del', decode: decodeAddress });
