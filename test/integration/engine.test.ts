@@ -1,0 +1,152 @@
+/**
+ * The native socket and the engine below the API: multicast groups (also
+ * above 31), the nsid of each datagram, fds, and worker_threads.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as nl from '../../lib';
+import { NetlinkClient } from '../../lib/engine/client';
+import { decodeLink } from '../../lib/link';
+import {
+  NETLINK_ADD_MEMBERSHIP,
+  NETLINK_DROP_MEMBERSHIP,
+  NETLINK_LISTEN_ALL_NSID,
+  NETLINK_ROUTE,
+  RTM_NEWLINK,
+  RTNLGRP_LINK,
+  RTNLGRP_NEXTHOP,
+  SOL_NETLINK,
+} from '../../lib/netlink/constants';
+import { acquireNetnsFd } from '../../lib/netns';
+import { describeIf, ip, ipJson, loadProbe, randomIfName, useNetns } from '../harness/env';
+
+const probe = loadProbe();
+const describeRoot = describeIf(probe.root && probe.ipNetns, probe.reason ?? 'needs root and ip netns');
+
+function openFds(): number {
+  return fs.readdirSync('/proc/self/fd').length;
+}
+
+function until<T>(check: () => T | undefined, what: string, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const v = check();
+      if (v !== undefined) return resolve(v);
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+describeRoot('native socket and engine', () => {
+  const ns = useNetns();
+
+  it('delivers notifications of joined groups, including groups above 31, and stops after leaving', async () => {
+    const nsFd = acquireNetnsFd(ns.name);
+    const seen: string[] = [];
+    const client = new NetlinkClient({
+      protocol: NETLINK_ROUTE,
+      netnsFd: nsFd.fd,
+      onNotification: (buf, off, len, type) => {
+        if (type === RTM_NEWLINK) seen.push(decodeLink(buf, off, len).name);
+      },
+    });
+    nsFd.release();
+    try {
+      client.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_NEXTHOP); // 32: needs setsockopt, not bind
+      client.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+      client.hold();
+      const name = randomIfName('n');
+      ip(['link', 'add', name, 'type', 'bridge'], ns.name);
+      await until(() => (seen.includes(name) ? true : undefined), `RTM_NEWLINK for ${name}`);
+      client.setOption(SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, RTNLGRP_LINK);
+      const other = randomIfName('o');
+      ip(['link', 'add', other, 'type', 'bridge'], ns.name);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(seen).not.toContain(other);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('passes the nsid of each datagram with NETLINK_LISTEN_ALL_NSID', async () => {
+    ip(['netns', 'set', ns.name, 'auto']);
+    const [entry] = (ipJson(['netns', 'list-id']) as { nsid: number; name?: string }[]).filter(
+      (e) => e.name === ns.name,
+    );
+    expect(entry?.nsid).toEqual(expect.any(Number));
+    const got: { name: string; nsid: number }[] = [];
+    const client = new NetlinkClient({
+      protocol: NETLINK_ROUTE,
+      onNotification: (buf, off, len, type, _flags, nsid) => {
+        if (type === RTM_NEWLINK) got.push({ name: decodeLink(buf, off, len).name, nsid });
+      },
+    });
+    try {
+      client.setOption(SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, 1);
+      client.setOption(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK);
+      client.hold();
+      const name = randomIfName('a');
+      ip(['link', 'add', name, 'type', 'bridge'], ns.name);
+      const event = await until(() => got.find((g) => g.name === name), `the event for ${name}`);
+      expect(event.nsid).toBe(entry.nsid);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('leaves the fd count unchanged after 1000 handle open/close cycles in a namespace', async () => {
+    const h0 = await nl.open({ netns: ns.name });
+    await h0.link.list();
+    await h0.close();
+    const before = openFds();
+    for (let i = 0; i < 1000; i++) {
+      const h = await nl.open({ netns: ns.name });
+      if (i % 100 === 0) await h.link.get('lo');
+      await h.close();
+    }
+    expect(openFds()).toBe(before);
+  });
+
+  it('creates sockets with CLOEXEC, so children do not inherit them', async () => {
+    const h = await nl.open({ netns: ns.name });
+    try {
+      await h.link.list();
+      const fds = fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      });
+      for (const fd of fds) {
+        const flags = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').match(/flags:\s+(\d+)/)?.[1];
+        if (flags) expect(parseInt(flags, 8) & 0o2000000).not.toBe(0); // O_CLOEXEC
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('works in worker_threads, and a worker terminated mid-request does not crash the process', async () => {
+    const script = path.join(__dirname, 'fixtures', 'worker-list-links.js');
+    const worker = new Worker(script, { workerData: { netns: ns.name, loop: false } });
+    const names = await new Promise<string[]>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(names).toContain('lo');
+    await worker.terminate();
+
+    for (let i = 0; i < 5; i++) {
+      const busy = new Worker(script, { workerData: { netns: ns.name, loop: true } });
+      await new Promise((resolve) => busy.once('message', resolve)); // it is mid-flight now
+      await busy.terminate();
+    }
+    expect((await nl.link.get('lo')).name).toBe('lo'); // and we are still here
+    await nl.close();
+  });
+});
