@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <string>
 #include <vector>
 
 #include "addon.h"
@@ -58,6 +60,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void CloseNow();
   void OnReadable(int status);
   void DeliverError(int err, const char* syscall);
+  bool CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv);
   static void OnPoll(uv_poll_t* handle, int status, int events);
   static void OnPollClosed(uv_handle_t* handle);
   static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
@@ -187,17 +190,50 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int) {
   if (state->owner != nullptr) state->owner->OnReadable(status);
 }
 
-void NetlinkSocket::DeliverError(int err, const char* syscall) {
-  Napi::Env env = on_error_.Env();
-  Napi::HandleScope scope(env);
-  Napi::Error error = SystemError(env, err, syscall);
-  try {
-    on_error_.MakeCallback(env.Global(), {error.Value()}, *async_context_);
-  } catch (const Napi::Error& e) {
-    // An exception thrown by the JS handler is the handler's: surface it
-    // as an uncaught exception, as Node does for event handlers.
-    napi_fatal_exception(env, e.Value());
+// Calls a JS callback from a libuv callback. Raw N-API with status checks
+// and no C++ exceptions: while a worker is being terminated JS cannot run,
+// and node-addon-api's error helpers would abort the process then.
+bool NetlinkSocket::CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv) {
+  napi_env env = fn.Env();
+  napi_value global;
+  napi_value result;
+  if (napi_get_global(env, &global) != napi_ok) return false;
+  napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*async_context_),
+                                          global, fn.Value(), argc, argv, &result);
+  if (status == napi_ok) return true;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value exception;
+    napi_valuetype type = napi_undefined;
+    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok &&
+        napi_typeof(env, exception, &type) == napi_ok && type == napi_object) {
+      // A handler threw: surface it as an uncaught exception, as Node does
+      // for event handlers. (A terminating worker has no such exception.)
+      napi_fatal_exception(env, exception);
+    }
   }
+  return false;
+}
+
+void NetlinkSocket::DeliverError(int err, const char* syscall) {
+  napi_env env = on_error_.Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  const char* name = strerrorname_np(err);
+  std::string code = name != nullptr ? name : "E" + std::to_string(err);
+  std::string message = code + ": " + strerror(err) + ", " + syscall;
+  napi_value code_value, message_value, error, errno_value, syscall_value;
+  if (napi_create_string_utf8(env, code.c_str(), code.size(), &code_value) == napi_ok &&
+      napi_create_string_utf8(env, message.c_str(), message.size(), &message_value) == napi_ok &&
+      napi_create_error(env, code_value, message_value, &error) == napi_ok &&
+      napi_create_int32(env, err, &errno_value) == napi_ok &&
+      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) == napi_ok &&
+      napi_set_named_property(env, error, "errno", errno_value) == napi_ok &&
+      napi_set_named_property(env, error, "syscall", syscall_value) == napi_ok) {
+    CallJs(on_error_, 1, &error);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 // Drains every datagram that is ready (up to a per-wakeup budget), peeking
@@ -247,17 +283,23 @@ void NetlinkSocket::OnReadable(int status) {
   }
   if (meta.empty() && pending_error == 0) return;
 
-  Napi::Env env = on_data_.Env();
-  Napi::HandleScope scope(env);
   if (!meta.empty()) {
-    Napi::Buffer<uint8_t> data = Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), used);
-    Napi::Int32Array lengths = Napi::Int32Array::New(env, meta.size());
-    std::copy(meta.begin(), meta.end(), lengths.Data());
-    try {
-      on_data_.MakeCallback(env.Global(), {data, lengths}, *async_context_);
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
+    napi_env env = on_data_.Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    void* copy = nullptr;
+    napi_value argv[2];
+    napi_value lengths_buffer;
+    void* lengths_data = nullptr;
+    size_t lengths_bytes = meta.size() * sizeof(int32_t);
+    if (napi_create_buffer_copy(env, used, buffer_.data(), &copy, &argv[0]) == napi_ok &&
+        napi_create_arraybuffer(env, lengths_bytes, &lengths_data, &lengths_buffer) == napi_ok &&
+        napi_create_typedarray(env, napi_int32_array, meta.size(), lengths_buffer, 0, &argv[1]) ==
+            napi_ok) {
+      memcpy(lengths_data, meta.data(), lengths_bytes);
+      CallJs(on_data_, 2, argv);
     }
+    napi_close_handle_scope(env, scope);
   }
   // Errors such as ENOBUFS (replies dropped by the kernel) are reported
   // after the datagrams that did arrive, in order.
