@@ -30,6 +30,7 @@ import {
   IFF_RUNNING,
   IFF_SLAVE,
   IFF_UP,
+  IFLA_STATS,
   IFNAMSIZ,
   NLM_F_ACK,
   NLM_F_CREATE,
@@ -175,6 +176,9 @@ export interface LinkFilter {
 
 const linkAttrs = () => rtLinkSchemas.attributeSet('link-attrs');
 const IFINFOMSG_LEN = 16;
+// The legacy 32-bit counters (IFLA_STATS) duplicate IFLA_STATS64, which
+// Link shows; decoding both cost a fifth of a lookup.
+const LINK_SKIP: ReadonlySet<number> = new Set([IFLA_STATS]);
 
 // `ip` prints flags in this order (iproute2's print_link_flags); RUNNING
 // is not printed, and UP without RUNNING shows as NO-CARRIER first.
@@ -239,7 +243,7 @@ function checkLinkRef(ref: unknown, argument: string): asserts ref is LinkRef {
 export function decodeLink(buf: Buffer, offset: number, length: number): Link {
   const body = offset + NLMSG_HDRLEN;
   const flags = buf.readUInt32LE(body + 8);
-  const a = linkAttrs().decode(buf, body + IFINFOMSG_LEN, offset + length);
+  const a = linkAttrs().decode(buf, body + IFINFOMSG_LEN, offset + length, {}, LINK_SKIP);
   const index = buf.readInt32LE(body + 4);
   const link: Link = {
     index,

@@ -348,8 +348,13 @@ export class AttributeSchema {
     return this.byName.get(name)?.def.value;
   }
 
-  decode(buf: Buffer, start: number, end: number, into: Decoded = {}): Decoded {
+  /**
+   * Decodes attributes into `into`. Types in `skip` are passed over: a
+   * typed decoder that never shows an attribute need not pay for it.
+   */
+  decode(buf: Buffer, start: number, end: number, into: Decoded = {}, skip?: ReadonlySet<number>): Decoded {
     forEachAttribute(buf, start, end, (type, flags, off, len) => {
+      if (skip?.has(type)) return;
       const codec = this.byValue.get(type);
       if (!codec) {
         (into.unknownAttributes ??= []).push({
