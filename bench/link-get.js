@@ -3,7 +3,7 @@
 // One link lookup: rtnl's link.get round trip against spawning
 // `ip -j link show dev X` (what Node programs do today), measured in the
 // same run, in a scratch namespace. Prints a table with the ratio.
-// Run as root after `npm run build`: node bench/link-get.js
+// Run as root after `npm run compile`: node bench/link-get.js
 const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const nl = require('..');

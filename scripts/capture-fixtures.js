@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Captures real kernel messages into test/fixtures/, so codec tests decode
-// bytes this kernel really sent. Run as root after `npm run build`:
+// bytes this kernel really sent. Run as root after `npm run compile`:
 //   node scripts/capture-fixtures.js
 // It works in a scratch namespace made with `ip netns add` and deletes it;
 // iproute2 makes the kinds whose options the library cannot create yet.
