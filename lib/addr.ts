@@ -293,7 +293,12 @@ export class AddrApi {
     await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_NEWADDR' });
   }
 
-  /** Adds the address, or updates it (lifetimes, flags) if it exists. */
+  /**
+   * Adds the address, or updates it (lifetimes, flags) if it exists.
+   *
+   * @example
+   * await nl.addr.replace('eth0', '10.0.0.1/24', { validLifetime: 600 })
+   */
   async replace(
     link: LinkRef,
     cidr: AddressCidr,
@@ -337,7 +342,12 @@ export class AddrApi {
     });
   }
 
-  /** list() as an async iterable. */
+  /**
+   * list() as an async iterable, decoded as datagrams arrive.
+   *
+   * @example
+   * for await (const a of h.addr.stream({ family: 4 })) console.log(a.address)
+   */
   async *stream(filter: AddressFilter = {}, req: RequestOptions = {}): AsyncIterable<Address> {
     const { message, accept } = await this.dumpRequest(filter);
     yield* stream(this.ctx().route(), message, (b, o, l) => keep(decodeAddress(b, o, l), accept), {

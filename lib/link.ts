@@ -477,9 +477,7 @@ export class LinkApi {
         const w = new Writer(512);
         const start = beginMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
         writeIfInfo(w, upFlags(spec.up));
-        const { linkinfo: _drop, ...plain } = attrs;
-        void _drop;
-        linkAttrs().encode(w, plain);
+        linkAttrs().encode(w, attrs);
         const infoAt = w.begin(linkAttrs().typeOf('linkinfo')!);
         const infoSchema = rtLinkSchemas.attributeSet('linkinfo-attrs');
         infoSchema.encode(w, linkinfo);
