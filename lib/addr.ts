@@ -7,7 +7,7 @@ import { dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
 import { Writer } from './netlink/attributes';
-import { formatIP, parseIP, parsePrefix } from './netlink/address';
+import { formatIP } from './netlink/address';
 import {
   AF_INET,
   AF_INET6,
@@ -34,14 +34,12 @@ import {
   RTM_DELADDR,
   RTM_GETADDR,
   RTM_NEWADDR,
-  RT_SCOPE_HOST,
-  RT_SCOPE_LINK,
-  RT_SCOPE_NOWHERE,
-  RT_SCOPE_SITE,
   RT_SCOPE_UNIVERSE,
 } from './netlink/constants';
 import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
+import { scopes } from './rt-names';
+import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
 
@@ -95,15 +93,6 @@ const addrAttrs = () => rtAddrSchemas.attributeSet('addr-attrs');
 const IFADDRMSG_LEN = 8;
 const FOREVER = 0xffffffff;
 
-const SCOPES: Record<number, string> = {
-  [RT_SCOPE_UNIVERSE]: 'global',
-  [RT_SCOPE_SITE]: 'site',
-  [RT_SCOPE_LINK]: 'link',
-  [RT_SCOPE_HOST]: 'host',
-  [RT_SCOPE_NOWHERE]: 'nowhere',
-};
-const SCOPE_VALUES = new Map(Object.entries(SCOPES).map(([v, n]) => [n, Number(v)]));
-
 // iproute2's names for IFA_F_* bits, in its order.
 const FLAG_NAMES: [number, string][] = [
   [IFA_F_SECONDARY, 'secondary'],
@@ -125,18 +114,6 @@ const SETTABLE_FLAGS = new Map(
   ).map(([bit, n]) => [n, bit]),
 );
 
-export function scopeName(scope: number): string | number {
-  return SCOPES[scope] ?? scope;
-}
-
-export function scopeValue(scope: string | number, argument: string): number {
-  if (typeof scope === 'number' && Number.isInteger(scope) && scope >= 0 && scope <= 255) return scope;
-  const v = typeof scope === 'string' ? SCOPE_VALUES.get(scope) : undefined;
-  if (v === undefined)
-    throw invalidValue(argument, scope, `must be one of ${[...SCOPE_VALUES.keys()].join(', ')} or 0-255`);
-  return v;
-}
-
 function addressText(v: unknown): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string') return v;
@@ -157,7 +134,7 @@ export function decodeAddress(buf: Buffer, offset: number, length: number): Addr
     family: familyNumber === AF_INET6 ? 6 : 4,
     address: local ?? ifaAddress ?? '',
     prefixLength: buf[body + 1],
-    scope: scopeName(buf[body + 3]),
+    scope: scopes.name(buf[body + 3]),
     flags: FLAG_NAMES.filter(([bit]) => flags & bit).map(([, n]) => n),
   };
   if (local !== undefined) out.local = local;
@@ -178,26 +155,6 @@ function flagMask(v: unknown): number {
   return rtAddrSchemas.enumCodec('ifa-flags').mask('flags', v);
 }
 
-function parseCidr(cidr: unknown, argument: string): { family: 4 | 6; bytes: Buffer; prefixLength: number } {
-  if (typeof cidr === 'object' && cidr !== null && 'address' in cidr) {
-    const { address, prefixLength } = cidr as { address: unknown; prefixLength: unknown };
-    return parseCidr(`${String(address)}/${String(prefixLength)}`, argument);
-  }
-  if (typeof cidr !== 'string')
-    throw invalidType(argument, "a CIDR string like '10.0.0.1/24' or { address, prefixLength }", cidr);
-  const p = parsePrefix(cidr);
-  if (!p || cidr === 'default')
-    throw invalidValue(argument, cidr, "must be an address with a prefix length, like '10.0.0.1/24'");
-  return p;
-}
-
-function addressBytes(text: unknown, family: 4 | 6, argument: string): Buffer {
-  if (typeof text !== 'string') throw invalidType(argument, 'an IP address string', text);
-  const ip = parseIP(text);
-  if (!ip || ip.family !== family) throw invalidValue(argument, text, `must be an IPv${family} address`);
-  return ip.bytes;
-}
-
 export type AddressCidr = string | { address: string; prefixLength: number };
 
 /** Builds RTM_NEWADDR / RTM_DELADDR for one address. */
@@ -208,7 +165,7 @@ export function buildAddressMessage(
   cidr: AddressCidr,
   options: AddressOptions = {},
 ): Buffer {
-  const p = parseCidr(cidr, 'address');
+  const p = cidrArgument(cidr, 'address');
   if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
   let ifaFlags = 0;
   for (const f of options.flags ?? []) {
@@ -220,15 +177,16 @@ export function buildAddressMessage(
   const attrs: Record<string, unknown> = {};
   if (p.family === 4) {
     attrs.local = p.bytes;
-    attrs.address = options.peer !== undefined ? addressBytes(options.peer, 4, 'options.peer') : p.bytes;
+    attrs.address = options.peer !== undefined ? ipArgument(options.peer, 4, 'options.peer').bytes : p.bytes;
   } else {
     attrs.address = p.bytes;
     if (options.peer !== undefined) {
       attrs.local = p.bytes;
-      attrs.address = addressBytes(options.peer, 6, 'options.peer');
+      attrs.address = ipArgument(options.peer, 6, 'options.peer').bytes;
     }
   }
-  if (options.broadcast !== undefined) attrs.broadcast = addressBytes(options.broadcast, p.family, 'options.broadcast');
+  if (options.broadcast !== undefined)
+    attrs.broadcast = ipArgument(options.broadcast, p.family, 'options.broadcast').bytes;
   if (options.label !== undefined) {
     if (typeof options.label !== 'string') throw invalidType('options.label', 'a string', options.label);
     attrs.label = options.label;
@@ -246,7 +204,7 @@ export function buildAddressMessage(
   w.u8(p.family === 4 ? AF_INET : AF_INET6);
   w.u8(p.prefixLength);
   w.u8(ifaFlags & 0xff);
-  w.u8(options.scope === undefined ? RT_SCOPE_UNIVERSE : scopeValue(options.scope, 'options.scope'));
+  w.u8(options.scope === undefined ? RT_SCOPE_UNIVERSE : scopes.value(options.scope, 'options.scope'));
   w.u32(index);
   addrAttrs().encode(w, attrs);
   finishMessage(w, start);
@@ -387,7 +345,7 @@ export class AddrApi {
     if (filter.family !== undefined && filter.family !== 4 && filter.family !== 6) {
       throw invalidValue('filter.family', filter.family, 'must be 4 or 6');
     }
-    const scope = filter.scope === undefined ? undefined : scopeValue(filter.scope, 'filter.scope');
+    const scope = filter.scope === undefined ? undefined : scopes.value(filter.scope, 'filter.scope');
     const index = filter.link === undefined ? 0 : await this.ctx().link.indexOf(filter.link);
     const w = new Writer(32);
     const start = beginMessage(w, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
@@ -400,7 +358,7 @@ export class AddrApi {
     const accept = (a: Address) =>
       (index === 0 || a.index === index) &&
       (filter.family === undefined || a.family === filter.family) &&
-      (scope === undefined || a.scope === scopeName(scope));
+      (scope === undefined || a.scope === scopes.name(scope));
     return { message: w.take(), accept };
   }
 }
