@@ -17,14 +17,23 @@ const made = [];
 let red;
 let blue;
 
-const step = (text) => console.log(`  ${text}`);
+let interrupted = false;
 
+// Progress lines; after Ctrl-C, main() stops at the next one.
+const step = (text) => {
+  if (interrupted) throw new Error('interrupted');
+  console.log(`  ${text}`);
+};
+
+// Deletes what was made, newest first. A loop, not a copy of the list:
+// main() may still record a namespace while an interrupt's cleanup runs.
 async function cleanup() {
   await red?.close();
   await blue?.close();
-  for (const name of made.splice(0).reverse()) {
+  while (made.length > 0) {
+    const name = made.pop();
     await nl.netns.delete(name).catch((e) => console.error(`  could not delete ${name}: ${e.message}`));
-    step(`deleted namespace ${name}`);
+    console.log(`  deleted namespace ${name}`);
   }
   await nl.close();
 }
@@ -91,15 +100,21 @@ async function main() {
   step(`veth-red counters: ${veth.stats.txPackets} packets / ${veth.stats.txBytes} bytes sent`);
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  console.log('\n  interrupted: cleaning up');
-  cleanup().finally(() => process.exit(130));
-});
+// Ctrl-C (or a kill) cleans up too: the exit code says which signal.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.log(`\n  ${signal}: cleaning up`);
+    cleanup().finally(() => process.exit(code));
+  });
+}
 
 main()
   .then(cleanup, async (error) => {
+    if (interrupted) return; // the signal handler cleans up and exits
     console.error(`demo failed: ${error.stack ?? error}`);
     await cleanup();
     process.exitCode = 1;

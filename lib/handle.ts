@@ -8,6 +8,8 @@ import { request as sendRequest, dump as sendDump } from './engine/requests';
 import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
+import { NsidApi } from './nsid';
+import { SysctlApi, type SysctlContext } from './sysctl';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -91,9 +93,13 @@ function routeOperation(type: number): string {
  * await using h = await nl.open({ netns: 'red' })
  * console.log(await h.link.list())
  */
-export class Handle implements LinkContext {
+export class Handle implements LinkContext, SysctlContext {
   readonly link: LinkApi;
   readonly addr: AddrApi;
+  /** Ids of other namespaces as seen from this one. */
+  readonly nsid: NsidApi;
+  /** Network sysctls of this handle's namespace. */
+  readonly sysctl: SysctlApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -105,6 +111,8 @@ export class Handle implements LinkContext {
     this.netnsFd = netnsFd;
     this.link = new LinkApi(() => this);
     this.addr = new AddrApi(() => this);
+    this.nsid = new NsidApi(() => this);
+    this.sysctl = new SysctlApi(() => this);
   }
 
   get isClosed(): boolean {
@@ -116,6 +124,14 @@ export class Handle implements LinkContext {
     return this.client(NETLINK_ROUTE);
   }
 
+  /** @internal the fd of this handle's namespace for native calls; -1 for the calling thread's. */
+  namespaceFd(): number {
+    if (this.closed) throw closedError();
+    // No namespace of its own means the module's home namespace; be
+    // explicit about it while runSync has the thread elsewhere.
+    return this.netnsFd?.fd ?? (insideRunSync() ? homeNetnsFd : -1);
+  }
+
   /** @internal the engine for a netlink protocol, made on first use. */
   client(protocol: number): NetlinkClient {
     if (this.closed) throw closedError();
@@ -123,9 +139,7 @@ export class Handle implements LinkContext {
     if (!client) {
       client = new NetlinkClient({
         protocol,
-        // No namespace of its own means the module's home namespace; be
-        // explicit about it while runSync has the thread elsewhere.
-        netnsFd: this.netnsFd?.fd ?? (insideRunSync() ? homeNetnsFd : -1),
+        netnsFd: this.namespaceFd(),
         receiveBufferSize: this.options.receiveBufferSize,
         strictCheck: protocol === NETLINK_ROUTE && this.options.strictCheck !== false,
         operationName: protocol === NETLINK_ROUTE ? routeOperation : undefined,

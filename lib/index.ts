@@ -9,7 +9,8 @@
 import { getDefaultHandle, type Handle } from './handle';
 import { AddrApi } from './addr';
 import { LinkApi } from './link';
-import * as netns from './netns';
+import * as netns from './netns-module';
+import { SysctlApi } from './sysctl';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -20,6 +21,8 @@ export type { ProbeResult } from './probe';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
+export type { SysctlValue } from './sysctl';
+export type { NsidOptions } from './nsid';
 export { netns, codec };
 
 /** The link group on the default handle (the namespace the process started in). */
@@ -27,6 +30,9 @@ export const link: LinkApi = new LinkApi(() => getDefaultHandle());
 
 /** The addr group on the default handle. */
 export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
+
+/** The sysctl group on the default handle: network sysctls of the home namespace. */
+export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -38,6 +38,12 @@ export interface NativeAddon {
   deleteNamed(path: string): void;
   runIn<T>(netnsFd: number, fn: () => T): T;
   socketIn(netnsFd: number, domain: number, type: number, protocol: number): number;
+  /** open(2) on a thread inside the namespace (-1: this thread); O_CLOEXEC added. */
+  openIn(netnsFd: number, path: string, flags: number): number;
+  /** bind(2) with sockaddr_in/sockaddr_in6 bytes. */
+  bindFd(fd: number, sockaddr: Buffer): void;
+  /** An int setsockopt(2) on any socket fd. */
+  setSocketOption(fd: number, level: number, name: number, value: number): void;
   warmThreadpool(): void;
   anonymous(): number;
   closeFd(fd: number): void;

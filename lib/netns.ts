@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { invalidType, invalidValue } from './errors';
 import { native } from './native';
+import { parseIP } from './netlink/address';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from './netlink/constants';
 
 /** Where iproute2 keeps named namespaces. */
 export const NETNS_RUN_DIR = '/run/netns';
@@ -197,7 +199,20 @@ export function acquireNetnsFd(ref: NetnsRef): { fd: number; release(): void } {
  */
 export async function create(name: string): Promise<void> {
   validateName(name);
-  native.createNamed(NETNS_RUN_DIR, name);
+  try {
+    native.createNamed(NETNS_RUN_DIR, name);
+  } catch (error) {
+    throw withPath(error, 'create', `${NETNS_RUN_DIR}/${name}`);
+  }
+}
+
+/** Names the namespace in a native error, keeping code, errno and syscall. */
+function withPath(error: unknown, action: string, path: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.message !== 'string' || e.code === undefined) return error;
+  e.message = `netns.${action} ${path}: ${e.message}`;
+  e.path = path;
+  return e;
 }
 
 /**
@@ -207,7 +222,11 @@ export async function create(name: string): Promise<void> {
  */
 export async function remove(name: string): Promise<void> {
   validateName(name);
-  native.deleteNamed(`${NETNS_RUN_DIR}/${name}`);
+  try {
+    native.deleteNamed(`${NETNS_RUN_DIR}/${name}`);
+  } catch (error) {
+    throw withPath(error, 'delete', `${NETNS_RUN_DIR}/${name}`);
+  }
 }
 
 /** Names under /run/netns, sorted: the same set `ip netns list` shows. */
@@ -332,23 +351,75 @@ export function worker(ref: NetnsRef, file: string | URL, options?: WorkerOption
 }
 
 const SOCKET_KINDS = {
-  tcp4: [2, 1, 0],
-  tcp6: [10, 1, 0],
-  udp4: [2, 2, 0],
-  udp6: [10, 2, 0],
+  tcp4: [AF_INET, SOCK_STREAM, 0],
+  tcp6: [AF_INET6, SOCK_STREAM, 0],
+  udp4: [AF_INET, SOCK_DGRAM, 0],
+  udp6: [AF_INET6, SOCK_DGRAM, 0],
 } as const;
+
+export interface SocketFdOptions {
+  /** Bind to this port (0: any) before handing the fd over. */
+  port?: number;
+  /** Bind to this local address; the family's wildcard by default when `port` is given. */
+  address?: string;
+}
+
+/** struct sockaddr_in / sockaddr_in6, as bind(2) takes them (family in host order, port in network order). */
+function sockaddr(family: 4 | 6, port: number, address: Buffer): Buffer {
+  const out = Buffer.alloc(family === 4 ? 16 : 28);
+  out.writeUInt16LE(family === 4 ? AF_INET : AF_INET6, 0);
+  out.writeUInt16BE(port, 2);
+  address.copy(out, family === 4 ? 4 : 8);
+  return out;
+}
 
 /**
  * A new TCP or UDP socket fd that lives in the namespace, for Node to
- * adopt: `new net.Socket({ fd })` (after connect), `server.listen({ fd })`
- * (after bind). Node's own sockets are made later than the call that asks
- * for them, outside any runSync window, so this is how they get into a
- * namespace without a worker.
+ * adopt. Node's own sockets are made later than the call that asks for
+ * them, outside any runSync window, so this is how they get into a
+ * namespace without a worker. With `port`/`address` the socket is bound
+ * first, so it can serve:
+ * - TCP client: `new net.Socket({ fd }).connect(port, host)`;
+ * - TCP server: `net.createServer().listen({ fd })` (bind first);
+ * - UDP: `dgram.createSocket('udp4').bind({ fd })` (bind first to receive
+ *   on a known port).
+ * The fd is close-on-exec and non-blocking; whoever adopts it closes it.
+ *
+ * @example
+ * const server = net.createServer(onConn).listen({ fd: netns.socketFd('red', 'tcp4', { port: 8080 }) })
+ * const udp = dgram.createSocket('udp4').bind({ fd: netns.socketFd('red', 'udp4', { port: 5353 }) })
  */
-export function socketFd(ref: NetnsRef, kind: keyof typeof SOCKET_KINDS): number {
+export function socketFd(ref: NetnsRef, kind: keyof typeof SOCKET_KINDS, options: SocketFdOptions = {}): number {
   const spec = SOCKET_KINDS[kind];
   if (!spec) throw invalidValue('kind', kind, "must be 'tcp4', 'tcp6', 'udp4' or 'udp6'");
-  return withNetnsFd(ref, (fd) => native.socketIn(fd, spec[0], spec[1], spec[2]));
+  if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
+  const family = spec[0] === AF_INET ? 4 : 6;
+  let bindTo: Buffer | undefined;
+  if (options.port !== undefined || options.address !== undefined) {
+    const port = options.port ?? 0;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
+      throw invalidValue('options.port', port, 'must be an integer 0-65535');
+    let address: Buffer = Buffer.alloc(family === 4 ? 4 : 16);
+    if (options.address !== undefined) {
+      const ip = typeof options.address === 'string' ? parseIP(options.address) : null;
+      if (!ip || ip.family !== family)
+        throw invalidValue('options.address', options.address, `must be an IPv${family} address for ${kind}`);
+      address = ip.bytes;
+    }
+    bindTo = sockaddr(family, port, address);
+  }
+  const fd = withNetnsFd(ref, (nsFd) => native.socketIn(nsFd, spec[0], spec[1], spec[2]));
+  if (bindTo) {
+    try {
+      // As Node does for its own servers: a restarted server can rebind at once.
+      if (spec[1] === SOCK_STREAM) native.setSocketOption(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+      native.bindFd(fd, bindTo);
+    } catch (error) {
+      native.closeFd(fd);
+      throw error;
+    }
+  }
+  return fd;
 }
 
 export { remove as delete };

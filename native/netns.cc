@@ -175,6 +175,59 @@ Napi::Value SocketIn(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// bindFd(fd, sockaddr): bind(2) with an address the caller encoded
+// (sockaddr_in or sockaddr_in6 bytes), so socketFd() can hand Node a
+// socket already bound inside a namespace.
+Napi::Value BindFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "bindFd(fd, sockaddr)";
+  int fd = ToInt(info, 0, usage);
+  if (info.Length() < 2 || !info[1].IsBuffer()) throw Napi::TypeError::New(env, usage);
+  auto addr = info[1].As<Napi::Buffer<uint8_t>>();
+  if (bind(fd, reinterpret_cast<const sockaddr*>(addr.Data()),
+           static_cast<socklen_t>(addr.Length())) < 0) {
+    ThrowSystemError(env, errno, "bind");
+  }
+  return env.Undefined();
+}
+
+// setSocketOption(fd, level, name, value): an int setsockopt(2) on any
+// socket fd, for sockets socketFd() makes before Node adopts them.
+Napi::Value SetSocketOption(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "setSocketOption(fd, level, name, value)";
+  int fd = ToInt(info, 0, usage);
+  int level = ToInt(info, 1, usage);
+  int name = ToInt(info, 2, usage);
+  int value = ToInt(info, 3, usage);
+  if (setsockopt(fd, level, name, &value, sizeof value) < 0)
+    ThrowSystemError(env, errno, "setsockopt");
+  return env.Undefined();
+}
+
+// openIn(netnsFd, path, flags) -> fd: open(2) on a thread inside the
+// namespace. /proc/sys/net resolves against the opener's namespace, so
+// this reads and writes another namespace's sysctls without moving the
+// main thread. O_CLOEXEC is always added.
+Napi::Value OpenIn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "openIn(netnsFd, path, flags)";
+  int netns_fd = ToInt(info, 0, usage);
+  std::string path = ToString(info, 1, usage);
+  int flags = ToInt(info, 2, usage);
+  int err = 0;
+  int fd = RunOnThreadInNetns(
+      netns_fd,
+      [&](int* e) {
+        int f = open(path.c_str(), flags | O_CLOEXEC);
+        if (f < 0) *e = errno;
+        return f;
+      },
+      &err);
+  if (fd < 0) ThrowSystemError(env, err, "open");
+  return Napi::Number::New(env, fd);
+}
+
 // warmThreadpool(): makes libuv create its pool now, while the main thread
 // is in its own namespace; threads inherit their creator's namespace.
 Napi::Value WarmThreadpool(const Napi::CallbackInfo& info) {
@@ -217,6 +270,9 @@ Napi::Object InitNetns(Napi::Env env, Napi::Object exports) {
   exports.Set("deleteNamed", Napi::Function::New(env, DeleteNamed));
   exports.Set("runIn", Napi::Function::New(env, RunIn));
   exports.Set("socketIn", Napi::Function::New(env, SocketIn));
+  exports.Set("openIn", Napi::Function::New(env, OpenIn));
+  exports.Set("bindFd", Napi::Function::New(env, BindFd));
+  exports.Set("setSocketOption", Napi::Function::New(env, SetSocketOption));
   exports.Set("warmThreadpool", Napi::Function::New(env, WarmThreadpool));
   exports.Set("anonymous", Napi::Function::New(env, Anonymous));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));

@@ -3,8 +3,11 @@
  * never stays in another namespace; processes, workers and Node sockets
  * run inside one.
  */
+import { execFileSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as nl from '../../lib';
 import { describeIf, ip, ipJson, loadProbe, randomName } from '../harness/env';
@@ -226,5 +229,227 @@ describeRoot('named namespaces', () => {
       await nl.netns.delete(a);
       await nl.netns.delete(b);
     }
+  });
+
+  it('moves links by name, path, pid and NetNS (link.set and link.add), as ip -j sees it', async () => {
+    const a = fresh();
+    const b = fresh();
+    await nl.netns.create(a);
+    await nl.netns.create(b);
+    const child = nl.netns.spawn(b, 'sleep', ['10']);
+    await new Promise((r) => child.once('spawn', r));
+    const ha = await nl.open({ netns: a });
+    const bHandle = nl.netns.open(b);
+    try {
+      // (bridges cannot change namespace: NETIF_F_NETNS_LOCAL; veth ends can)
+      for (const name of ['byname', 'bypath', 'bypid', 'bynetns'])
+        await ha.link.add({ kind: 'veth', name, peer: { name: `${name}-p` } });
+      await ha.link.set('byname', { netns: b });
+      await ha.link.set('bypath', { netns: `/run/netns/${b}` });
+      await ha.link.set('bypid', { netns: { pid: child.pid! } });
+      await ha.link.set('bynetns', { netns: bHandle });
+      await ha.link.add({ kind: 'veth', name: 'madethere', netns: child.pid!, peer: { name: 'stayshere' } });
+      expect(bHandle.closed).toBe(false); // the caller's NetNS stays the caller's
+      const inB = (ipJson(['link', 'show'], b) as { ifname: string }[]).map((l) => l.ifname).sort();
+      expect(inB).toEqual(['byname', 'bynetns', 'bypath', 'bypid', 'lo', 'madethere']);
+      expect((await ha.link.list()).map((l) => l.name).sort()).toEqual([
+        'byname-p',
+        'bynetns-p',
+        'bypath-p',
+        'bypid-p',
+        'lo',
+        'stayshere',
+      ]);
+      await expect(
+        ha.link.add({ kind: 'bridge', name: 'br0' }).then(() => ha.link.set('br0', { netns: b })),
+      ).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('netns is immutable') });
+      await expect(ha.link.set('lo', { netns: 'rtnl-test-no-such-namespace' })).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
+    } finally {
+      child.kill();
+      bHandle.close();
+      await ha.close();
+      await nl.netns.delete(a);
+      await nl.netns.delete(b);
+    }
+  });
+
+  it('namespace ids: none until set, then what ip netns list-id shows; ids are per observer', async () => {
+    const a = fresh();
+    const b = fresh();
+    const c = fresh();
+    for (const n of [a, b, c]) await nl.netns.create(n);
+    const ha = await nl.open({ netns: a });
+    const hc = await nl.open({ netns: c });
+    try {
+      expect(await ha.nsid.get(b)).toBeUndefined();
+      await ha.nsid.set(b, 42);
+      expect(await ha.nsid.get(b)).toBe(42);
+      expect(await ha.nsid.get({ pid: process.pid })).toBeUndefined();
+      // iproute2, asked from inside a, agrees
+      const ids = JSON.parse(ip(['netns', 'exec', a, 'ip', '-j', 'netns', 'list-id'])) as { nsid: number }[];
+      expect(ids.map((i) => i.nsid)).toContain(42);
+      // another observer has its own (none yet)
+      expect(await hc.nsid.get(b)).toBeUndefined();
+      // an id once given cannot change, and cannot be reused for another namespace
+      await expect(ha.nsid.set(b, 43)).rejects.toMatchObject({ code: 'EEXIST', operation: 'RTM_NEWNSID' });
+      await expect(ha.nsid.set(c, 42)).rejects.toMatchObject({ code: 'EEXIST' });
+      // ids set by iproute2 read back
+      ip(['netns', 'set', c, '7'], undefined);
+      expect(await nl.netns.getId(c)).toBe(7);
+      // a veth peer in another namespace makes the kernel assign one, and the link reports it
+      await ha.link.add({ kind: 'veth', name: 'toc', peer: { name: 'froma', netns: c } });
+      const assigned = await ha.nsid.get(c);
+      expect(typeof assigned).toBe('number');
+      expect((await ha.link.get('toc')).netnsId).toBe(assigned);
+      await expect(ha.nsid.set(b, -1)).rejects.toBeInstanceOf(TypeError);
+      await expect(ha.nsid.get({ pid: 2147483647 })).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await ha.close();
+      await hc.close();
+      for (const n of [a, b, c]) await nl.netns.delete(n);
+    }
+  });
+
+  it('sysctl: reads and writes the handle namespace only, like ip netns exec sysctl', async () => {
+    const name = fresh();
+    await nl.netns.create(name);
+    const h = await nl.open({ netns: name });
+    const hostForward = fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+    const sysctl = (key: string) => ip(['netns', 'exec', name, 'sysctl', '-n', key]).trim().replace(/\s+/g, ' ');
+    try {
+      expect(await h.sysctl.get('net.ipv4.ip_forward')).toBe(sysctl('net.ipv4.ip_forward'));
+      await h.sysctl.set('net.ipv4.ip_forward', hostForward === '1' ? 0 : 1);
+      expect(sysctl('net.ipv4.ip_forward')).toBe(hostForward === '1' ? '0' : '1');
+      expect(fs.readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()).toBe(hostForward);
+      expect(await nl.sysctl.get('net.ipv4.ip_forward')).toBe(hostForward);
+      await h.sysctl.set('net.ipv4.ip_local_port_range', [20000, 30000]);
+      expect(await h.sysctl.get('net.ipv4.ip_local_port_range')).toBe('20000\t30000');
+      expect(sysctl('net.ipv4.ip_local_port_range')).toBe('20000 30000');
+      await h.sysctl.set('net/ipv6/conf/lo/disable_ipv6', true);
+      expect(await h.sysctl.get('net.ipv6.conf.lo.disable_ipv6')).toBe('1');
+      await expect(h.sysctl.get('net.ipv4.no_such_thing')).rejects.toMatchObject({ code: 'ENOENT', errno: 2 });
+      await expect(h.sysctl.set('net.ipv4.ip_local_port_range', 'nonsense')).rejects.toMatchObject({
+        code: 'EINVAL',
+      });
+      for (const bad of ['kernel.hostname', 'net/../kernel/hostname', 'net..ipv4', 'net', '', 7]) {
+        await expect(h.sysctl.get(bad as string)).rejects.toBeInstanceOf(TypeError);
+      }
+      await expect(h.sysctl.set('net.ipv4.ip_forward', 1.5)).rejects.toBeInstanceOf(TypeError);
+      await expect(h.sysctl.set('net.ipv4.ip_forward', {} as unknown as string)).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      await h.close();
+      await nl.netns.delete(name);
+    }
+    await expect(h.sysctl.get('net.ipv4.ip_forward')).rejects.toMatchObject({ code: 'ERR_RTNL_CLOSED' });
+  });
+
+  it('Node sockets of every kind in a namespace by fd: bound TCP server, TCP client, UDP both ways', async () => {
+    const a = fresh();
+    const b = fresh();
+    await nl.netns.create(a);
+    await nl.netns.create(b);
+    const ha = await nl.open({ netns: a });
+    const hb = await nl.open({ netns: b });
+    try {
+      await ha.link.add({ kind: 'veth', name: 'va', peer: { name: 'vb', netns: b }, up: true });
+      await ha.addr.add('va', '10.202.0.1/24');
+      await hb.addr.add('vb', '10.202.0.2/24');
+      await hb.link.set('vb', { up: true });
+      // TCP server bound to a's address (listen(port, host) would make its fd too late for runSync)
+      const server = net.createServer((c) => c.end('tcp ok'));
+      server.listen({ fd: nl.netns.socketFd(a, 'tcp4', { port: 7200, address: '10.202.0.1' }) });
+      await new Promise((r) => server.once('listening', r));
+      const client = new net.Socket({ fd: nl.netns.socketFd(b, 'tcp4') });
+      const tcp = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        client.on('data', (d) => (data += d));
+        client.on('end', () => resolve(data));
+        client.on('error', reject);
+        client.connect(7200, '10.202.0.1');
+      });
+      expect(tcp).toBe('tcp ok');
+      server.close();
+      // UDP: an echo bound in a, a sender bound in b; each sees the other's namespace address
+      const echo = dgram.createSocket('udp4');
+      echo.on('message', (m, from) =>
+        echo.send(Buffer.concat([m, Buffer.from(` from ${from.address}`)]), from.port, from.address),
+      );
+      await new Promise<void>((r) => echo.bind({ fd: nl.netns.socketFd(a, 'udp4', { port: 7201 }) }, r));
+      const sender = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sender.bind({ fd: nl.netns.socketFd(b, 'udp4', { port: 0 }) }, r));
+      const udp = await new Promise<string>((resolve) => {
+        sender.once('message', (m) => resolve(String(m)));
+        sender.send('udp ok', 7201, '10.202.0.1');
+      });
+      expect(udp).toBe('udp ok from 10.202.0.2');
+      echo.close();
+      sender.close();
+      // a's address does not exist in b: binding there fails cleanly, no fd leaks
+      const before = openFds();
+      expect(() => nl.netns.socketFd(b, 'tcp4', { port: 7202, address: '10.202.0.1' })).toThrow(
+        expect.objectContaining({ code: 'EADDRNOTAVAIL' }),
+      );
+      expect(openFds()).toBe(before);
+      expect(() => nl.netns.socketFd(b, 'udp6', { address: '10.0.0.1' })).toThrow(TypeError);
+      expect(() => nl.netns.socketFd(b, 'tcp4', { port: 70000 })).toThrow(TypeError);
+    } finally {
+      await ha.close();
+      await hb.close();
+      await nl.netns.delete(a);
+      await nl.netns.delete(b);
+    }
+  });
+});
+
+describeRoot('rootless: an unprivileged user in unshare -Urnm', () => {
+  // The package is copied to a world-readable directory: the checkout may sit where nobody cannot read.
+  let dir = '';
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('manages links, addresses and sysctls of its own namespace; named ones on its own /run/netns', () => {
+    const root = path.join(__dirname, '..', '..');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtnl-rootless-'));
+    fs.chmodSync(dir, 0o755);
+    const pkg = path.join(dir, 'pkg');
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+    fs.cpSync(path.join(root, 'node_modules', 'node-gyp-build'), path.join(pkg, 'node_modules', 'node-gyp-build'), {
+      recursive: true,
+    });
+    const built = path.join(root, 'build', 'Release', 'rtnl.node');
+    if (fs.existsSync(built)) fs.cpSync(built, path.join(pkg, 'build', 'Release', 'rtnl.node'));
+    else fs.cpSync(path.join(root, 'prebuilds'), path.join(pkg, 'prebuilds'), { recursive: true });
+    fs.cpSync(path.join(__dirname, 'fixtures', 'rootless.js'), path.join(dir, 'rootless.js'));
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    const out = execFileSync(
+      'runuser',
+      ['-u', 'nobody', '--', 'unshare', '-Urnm', process.execPath, path.join(dir, 'rootless.js'), pkg],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    const report = JSON.parse(out) as {
+      uid: number;
+      steps: Record<string, { ok: boolean; value?: unknown; code?: string }>;
+    };
+    // "root" inside the user namespace, nobody outside
+    expect(report.uid).toBe(0);
+    const { steps } = report;
+    expect(steps['link.list']).toEqual({ ok: true, value: ['lo'] });
+    expect(steps['link.set lo up']).toEqual({ ok: true, value: true });
+    expect(steps['link.add veth']).toEqual({ ok: true, value: ['rl0', 'rl1'] });
+    expect(steps['addr.add']).toEqual({ ok: true, value: ['10.9.0.1/24'] });
+    expect(steps['sysctl.set']).toEqual({ ok: true, value: '1' });
+    // the real /run/netns belongs to the real root
+    expect(steps['netns.create in /run/netns']).toMatchObject({ ok: false, code: 'EACCES' });
+    expect(steps['netns.create on own tmpfs']).toEqual({
+      ok: true,
+      value: { list: ['rootless-ns'], names: ['lo', 'rbr0'] },
+    });
+    // and the real /run/netns has nothing of it
+    expect(fs.existsSync('/run/netns/rootless-denied')).toBe(false);
+    expect(fs.existsSync('/run/netns/rootless-ns')).toBe(false);
   });
 });
