@@ -5,8 +5,11 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/js_callback.cc",
         "native/netlink_socket.cc",
-        "native/netns.cc"
+        "native/netns.cc",
+        "native/packet_queue.cc",
+        "native/ioctl.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

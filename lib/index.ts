@@ -18,6 +18,7 @@ export { NetlinkError, DumpInterruptedError, DecodeError } from './errors';
 export type { ExtackDetails } from './errors';
 export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethPeerSpec } from './link';
 export type { ProbeResult } from './probe';
+export { TunQueue, type TunSpec, type TunOpenOptions } from './tun';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';

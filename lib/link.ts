@@ -47,6 +47,7 @@ import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
+import { TunApi } from './tun';
 
 /** 64-bit interface counters (rtnl_link_stats64), as numbers exact to 2^53. */
 export interface LinkStats {
@@ -350,6 +351,8 @@ const GENERAL_KEYS = new Set([
 /** What the API layer needs of a handle. */
 export interface LinkContext {
   route(): NetlinkClient;
+  /** The namespace fd for native calls (-1: the calling thread's). */
+  namespaceFd(): number;
 }
 
 /**
@@ -360,7 +363,12 @@ export interface LinkContext {
  * const lo = await nl.link.get('lo')
  */
 export class LinkApi {
-  constructor(private readonly ctx: () => LinkContext) {}
+  /** tun/tap devices: create, open a queue as a packet stream, delete. */
+  readonly tun: TunApi;
+
+  constructor(private readonly ctx: () => LinkContext) {
+    this.tun = new TunApi(ctx, this);
+  }
 
   /**
    * Every link, or those matching the filter. With strict checking the

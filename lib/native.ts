@@ -32,7 +32,32 @@ export interface NativeNetlinkSocketConstructor {
   ): NativeNetlinkSocket;
 }
 
+/** A whole-packet fd (tun/tap queue); see native/packet_queue.cc. */
+export interface NativePacketQueue {
+  /** Bytes written, or -1 when the fd would block (then waitWritable()). */
+  write(packet: Uint8Array): number;
+  waitWritable(): void;
+  pause(): void;
+  resume(): void;
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface NativePacketQueueConstructor {
+  /** Takes ownership of `fd`. onPackets gets concatenated packets and their lengths. */
+  new (
+    fd: number,
+    onPackets: (data: Buffer, lengths: Int32Array) => void,
+    onWritable: () => void,
+    onError: (error: NodeJS.ErrnoException) => void,
+  ): NativePacketQueue;
+}
+
 export interface NativeAddon {
+  PacketQueue: NativePacketQueueConstructor;
+  /** ioctl(2): a number by value, a Buffer by pointer (filled in by the kernel). */
+  ioctl(fd: number, request: number, arg: number | Buffer): number;
   NetlinkSocket: NativeNetlinkSocketConstructor;
   createNamed(dir: string, name: string): void;
   deleteNamed(path: string): void;

@@ -113,7 +113,7 @@ async function runProbe(): Promise<ProbeResult> {
     operationName: (t) => RTM_NAMES[t] ?? String(t),
   });
   try {
-    const link = new LinkApi(() => ({ route: () => route }));
+    const link = new LinkApi(() => ({ route: () => route, namespaceFd: () => nsFd }));
     await link.add({ kind: 'veth', name: 'probe0', peer: { name: 'probe1' } }).catch(() => undefined);
     const linkKinds: Record<string, boolean> = {};
     let n = 0;

@@ -6,6 +6,8 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new rtnl::AddonData());
   rtnl::InitNetlinkSocket(env, exports);
   rtnl::InitNetns(env, exports);
+  rtnl::InitPacketQueue(env, exports);
+  rtnl::InitIoctl(env, exports);
   return exports;
 }
 

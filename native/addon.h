@@ -11,5 +11,7 @@ struct AddonData {
 
 Napi::Object InitNetlinkSocket(Napi::Env env, Napi::Object exports);
 Napi::Object InitNetns(Napi::Env env, Napi::Object exports);
+Napi::Object InitPacketQueue(Napi::Env env, Napi::Object exports);
+Napi::Object InitIoctl(Napi::Env env, Napi::Object exports);
 
 }  // namespace rtnl

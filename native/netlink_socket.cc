@@ -14,6 +14,7 @@
 
 #include "addon.h"
 #include "errors.h"
+#include "js_callback.h"
 #include "netns.h"
 
 namespace rtnl {
@@ -190,50 +191,14 @@ void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int) {
   if (state->owner != nullptr) state->owner->OnReadable(status);
 }
 
-// Calls a JS callback from a libuv callback. Raw N-API with status checks
-// and no C++ exceptions: while a worker is being terminated JS cannot run,
-// and node-addon-api's error helpers would abort the process then.
 bool NetlinkSocket::CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv) {
-  napi_env env = fn.Env();
-  napi_value global;
-  napi_value result;
-  if (napi_get_global(env, &global) != napi_ok) return false;
-  napi_status status = napi_make_callback(env, static_cast<napi_async_context>(*async_context_),
-                                          global, fn.Value(), argc, argv, &result);
-  if (status == napi_ok) return true;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) {
-    napi_value exception;
-    napi_valuetype type = napi_undefined;
-    if (napi_get_and_clear_last_exception(env, &exception) == napi_ok &&
-        napi_typeof(env, exception, &type) == napi_ok && type == napi_object) {
-      // A handler threw: surface it as an uncaught exception, as Node does
-      // for event handlers. (A terminating worker has no such exception.)
-      napi_fatal_exception(env, exception);
-    }
-  }
-  return false;
+  return rtnl::CallJs(fn.Env(), static_cast<napi_async_context>(*async_context_), fn.Value(), argc,
+                      argv);
 }
 
 void NetlinkSocket::DeliverError(int err, const char* syscall) {
-  napi_env env = on_error_.Env();
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  const char* name = strerrorname_np(err);
-  std::string code = name != nullptr ? name : "E" + std::to_string(err);
-  std::string message = code + ": " + strerror(err) + ", " + syscall;
-  napi_value code_value, message_value, error, errno_value, syscall_value;
-  if (napi_create_string_utf8(env, code.c_str(), code.size(), &code_value) == napi_ok &&
-      napi_create_string_utf8(env, message.c_str(), message.size(), &message_value) == napi_ok &&
-      napi_create_error(env, code_value, message_value, &error) == napi_ok &&
-      napi_create_int32(env, err, &errno_value) == napi_ok &&
-      napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) == napi_ok &&
-      napi_set_named_property(env, error, "errno", errno_value) == napi_ok &&
-      napi_set_named_property(env, error, "syscall", syscall_value) == napi_ok) {
-    CallJs(on_error_, 1, &error);
-  }
-  napi_close_handle_scope(env, scope);
+  CallJsWithSystemError(on_error_.Env(), static_cast<napi_async_context>(*async_context_),
+                        on_error_.Value(), err, syscall);
 }
 
 // Drains every datagram that is ready (up to a per-wakeup budget), peeking

@@ -12,7 +12,7 @@ import { errnoName, NetlinkError } from '../../lib/errors';
 const noSocket = () => {
   throw new Error('reached the socket');
 };
-const link = new LinkApi(() => ({ route: noSocket }));
+const link = new LinkApi(() => ({ route: noSocket, namespaceFd: noSocket }));
 const addr = new AddrApi(() => ({ route: noSocket, link }));
 
 const typeError = (code = 'ERR_INVALID_ARG_VALUE') => expect.objectContaining({ name: 'TypeError', code });
