@@ -8,6 +8,7 @@ import { request as sendRequest, dump as sendDump } from './engine/requests';
 import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
+import { NexthopApi } from './nexthop';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -94,6 +95,7 @@ function routeOperation(type: number): string {
 export class Handle implements LinkContext {
   readonly link: LinkApi;
   readonly addr: AddrApi;
+  readonly nexthop: NexthopApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -105,6 +107,7 @@ export class Handle implements LinkContext {
     this.netnsFd = netnsFd;
     this.link = new LinkApi(() => this);
     this.addr = new AddrApi(() => this);
+    this.nexthop = new NexthopApi(() => this);
   }
 
   get isClosed(): boolean {

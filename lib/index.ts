@@ -9,6 +9,7 @@
 import { getDefaultHandle, type Handle } from './handle';
 import { AddrApi } from './addr';
 import { LinkApi } from './link';
+import { NexthopApi } from './nexthop';
 import * as netns from './netns';
 import * as codec from './codec';
 
@@ -18,6 +19,16 @@ export type { ExtackDetails } from './errors';
 export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethPeerSpec } from './link';
 export type { ProbeResult } from './probe';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
+export type {
+  Nexthop,
+  NexthopSpec,
+  NexthopFilter,
+  NexthopGroupMember,
+  NexthopGroupMemberSpec,
+  NexthopResilientParams,
+  NexthopBucket,
+  NexthopBucketFilter,
+} from './nexthop';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export { netns, codec };
@@ -27,6 +38,9 @@ export const link: LinkApi = new LinkApi(() => getDefaultHandle());
 
 /** The addr group on the default handle. */
 export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
+
+/** The nexthop group on the default handle. */
+export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {
