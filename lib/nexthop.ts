@@ -149,13 +149,21 @@ export interface NexthopSpec {
   group?: NexthopGroupMemberSpec[];
   /** Default 'mpath'; 'resilient' when `resilient` is given. */
   groupType?: 'mpath' | 'resilient';
-  /** Resilient-group parameters; the kernel's defaults where omitted (128 buckets, 120 s idle timer). */
+  /**
+   * Resilient-group parameters. A new group needs `buckets`, which replace()
+   * cannot change; the kernel's defaults are a 120 s idle timer and no
+   * unbalanced timer (0).
+   */
   resilient?: Partial<Omit<NexthopResilientParams, 'unbalancedTime'>>;
   /** An iproute2 protocol name or 0-255; default 'unspec' (0), as `ip nexthop add` does. */
   protocol?: string | number;
 }
 
-/** What nexthop.list() narrows to. The kernel filters by dev, master, groups, fdb and family itself. */
+/**
+ * What nexthop.list() narrows to. The kernel filters by dev, master, groups
+ * and family itself (with or without strict checking: nexthop dumps always
+ * parse their filters); id, fdb and protocol are filtered as replies arrive.
+ */
 export interface NexthopFilter {
   id?: number;
   /** Single nexthops using this device. */
@@ -164,7 +172,7 @@ export interface NexthopFilter {
   master?: LinkRef;
   /** true: groups only. */
   groups?: boolean;
-  /** true: fdb nexthops and groups only. */
+  /** true: fdb nexthops and groups only. (The kernel parses this in a dump request but, as of 6.18, does not apply it.) */
   fdb?: boolean;
   /** Single nexthops of this family (groups have none, so they are left out). */
   family?: 4 | 6;
@@ -841,8 +849,9 @@ export class NexthopApi {
     const dev = filter.dev === undefined ? undefined : await this.ctx().link.indexOf(filter.dev);
     const master = filter.master === undefined ? undefined : await this.ctx().link.indexOf(filter.master);
     const message = buildNexthopDump(RTM_GETNEXTHOP, { family: filter.family, dev, master, groups, fdb });
-    // The same tests client-side, for handles without strict checking. The
-    // master test needs the links; with strict checking the kernel did it.
+    // The kernel's filters again, client-side, plus those it lacks (id,
+    // protocol, and fdb, which it parses but ignores). master needs the
+    // links to check, and the kernel always applies it.
     const accept = (nh: Nexthop) =>
       (id === undefined || nh.id === id) &&
       (dev === undefined || nh.dev === dev) &&
