@@ -10,6 +10,7 @@ import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
 import { NsidApi } from './nsid';
 import { SysctlApi, type SysctlContext } from './sysctl';
+import { NexthopApi } from './nexthop';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -100,6 +101,7 @@ export class Handle implements LinkContext, SysctlContext {
   readonly nsid: NsidApi;
   /** Network sysctls of this handle's namespace. */
   readonly sysctl: SysctlApi;
+  readonly nexthop: NexthopApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -113,6 +115,7 @@ export class Handle implements LinkContext, SysctlContext {
     this.addr = new AddrApi(() => this);
     this.nsid = new NsidApi(() => this);
     this.sysctl = new SysctlApi(() => this);
+    this.nexthop = new NexthopApi(() => this);
   }
 
   get isClosed(): boolean {

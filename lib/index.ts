@@ -11,6 +11,7 @@ import { AddrApi } from './addr';
 import { LinkApi } from './link';
 import * as netns from './netns-module';
 import { SysctlApi } from './sysctl';
+import { NexthopApi } from './nexthop';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -20,6 +21,16 @@ export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethP
 export type { ProbeResult } from './probe';
 export { TunQueue, type TunSpec, type TunOpenOptions } from './tun';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
+export type {
+  Nexthop,
+  NexthopSpec,
+  NexthopFilter,
+  NexthopGroupMember,
+  NexthopGroupMemberSpec,
+  NexthopResilientParams,
+  NexthopBucket,
+  NexthopBucketFilter,
+} from './nexthop';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -34,6 +45,8 @@ export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
 
 /** The sysctl group on the default handle: network sysctls of the home namespace. */
 export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle());
+/** The nexthop group on the default handle. */
+export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

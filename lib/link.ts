@@ -351,8 +351,8 @@ const GENERAL_KEYS = new Set([
 /** What the API layer needs of a handle. */
 export interface LinkContext {
   route(): NetlinkClient;
-  /** The namespace fd for native calls (-1: the calling thread's). */
-  namespaceFd(): number;
+  /** The namespace fd for native calls (-1: the calling thread's); needed by link.tun only. */
+  namespaceFd?(): number;
 }
 
 /**
@@ -367,7 +367,11 @@ export class LinkApi {
   readonly tun: TunApi;
 
   constructor(private readonly ctx: () => LinkContext) {
-    this.tun = new TunApi(ctx, this);
+    this.tun = new TunApi(() => {
+      const c = ctx();
+      if (!c.namespaceFd) throw new Error('link.tun needs a handle that knows its namespace fd');
+      return { namespaceFd: () => c.namespaceFd!() };
+    }, this);
   }
 
   /**

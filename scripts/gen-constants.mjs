@@ -148,6 +148,9 @@ const GROUPS = [
   },
   { header: 'linux/pkt_cls.h', prefixes: ['TC_', 'TCA_', 'TCF_', 'FLOW_'] },
   { header: 'linux/if_ether.h', prefixes: ['ETH_'] },
+  // Netlink's clock_t values (nexthop group timers) count USER_HZ ticks, and
+  // the HZ userspace headers define is USER_HZ.
+  { header: 'asm-generic/param.h', includes: ['asm/param.h'], scan: false, names: ['HZ'] },
 ];
 
 // Names the library relies on: if a header change or a missing include makes

@@ -3509,6 +3509,9 @@ export const ETH_P_XDSA = 248;
 export const ETH_P_MAP = 249;
 export const ETH_P_MCTP = 250;
 
+// asm-generic/param.h
+export const HZ = 100;
+
 /** rtnetlink message type -> name, for the RTM_NEW, RTM_DEL, RTM_GET and RTM_SET message types only. */
 export const RTM_NAMES: Record<number, string> = {
   [RTM_NEWLINK]: 'RTM_NEWLINK',
