@@ -48,6 +48,7 @@ import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import { TunApi } from './tun';
+import { vxlanFromKernel, vxlanToKernel } from './link-kinds';
 
 /** 64-bit interface counters (rtnl_link_stats64), as numbers exact to 2^53. */
 export interface LinkStats {
@@ -276,7 +277,10 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
   if (a.numRxQueues !== undefined) link.numRxQueues = a.numRxQueues as number;
   if (a.carrier !== undefined) link.carrier = a.carrier === 1;
   if (a.stats64 !== undefined) link.stats = a.stats64 as LinkStats;
-  if (info?.data !== undefined && !Buffer.isBuffer(info.data)) link.info = info.data as Record<string, unknown>;
+  if (info?.data !== undefined && !Buffer.isBuffer(info.data)) {
+    const data = info.data as Record<string, unknown>;
+    link.info = link.kind === 'vxlan' ? vxlanFromKernel(data) : data;
+  }
   if (info?.slaveKind !== undefined) link.portKind = info.slaveKind as string;
   if (info?.slaveData !== undefined && !Buffer.isBuffer(info.slaveData)) {
     link.portInfo = info.slaveData as Record<string, unknown>;
@@ -466,42 +470,17 @@ export class LinkApi {
    */
   async add(spec: LinkSpec, options: RequestOptions = {}): Promise<void> {
     if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
-    validateLinkName(spec.name, 'spec.name');
-    if (typeof spec.kind !== 'string' || spec.kind === '')
-      throw invalidType('spec.kind', 'a non-empty string', spec.kind);
-    const kindOptions: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(spec)) {
-      if (!GENERAL_KEYS.has(key) && value !== undefined) kindOptions[key] = value;
-    }
-    if (spec.peer !== undefined && spec.kind !== 'veth') {
-      throw invalidValue('spec.peer', spec.peer, "applies to kind 'veth' only");
-    }
-    if (spec.peer !== undefined) validateLinkName(spec.peer.name, 'spec.peer.name');
-    if (spec.netns !== undefined) checkNetnsRef(spec.netns, 'spec.netns');
-    if (spec.peer?.netns !== undefined) checkNetnsRef(spec.peer.netns, 'spec.peer.netns');
-    const attrs = linkAttributes(spec, 'spec');
-    if (spec.master !== undefined) attrs.master = await this.indexOf(spec.master);
-    if (spec.link !== undefined) attrs.link = await this.indexOf(spec.link);
+    // Validate everything (building the message once) before any lookup or fd is made.
+    buildAddLinkMessage(spec);
+    const resolved: LinkSpec = { ...spec };
+    if (spec.master !== undefined) resolved.master = await this.indexOf(spec.master);
+    if (spec.link !== undefined) resolved.link = await this.indexOf(spec.link);
+    if (spec.dev !== undefined && (spec.kind === 'vxlan' || spec.kind === 'xfrm'))
+      resolved.dev = await this.indexOf(spec.dev as LinkRef);
     await withOptionalNetns(spec.netns, async (nsFd) => {
-      if (nsFd !== undefined) attrs.netNsFd = nsFd;
       await withOptionalNetns(spec.peer?.netns, async (peerFd) => {
-        const linkinfo: Record<string, unknown> = { kind: spec.kind };
-        const w = new Writer(512);
-        const start = beginMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-        writeIfInfo(w, upFlags(spec.up));
-        linkAttrs().encode(w, attrs);
-        const infoAt = w.begin(linkAttrs().typeOf('linkinfo')!);
-        const infoSchema = rtLinkSchemas.attributeSet('linkinfo-attrs');
-        infoSchema.encode(w, linkinfo);
-        if (spec.kind === 'veth' || Object.keys(kindOptions).length > 0) {
-          const dataAt = w.begin(infoSchema.typeOf('data')!);
-          if (spec.kind === 'veth') writeVethPeer(w, spec, peerFd);
-          else encodeKindOptions(w, spec.kind, kindOptions);
-          w.end(dataAt);
-        }
-        w.end(infoAt);
-        finishMessage(w, start);
-        await request(this.ctx().route(), w.take(), null, { ...options, operation: 'RTM_NEWLINK' });
+        const message = buildAddLinkMessage(resolved, { netnsFd: nsFd, peerNetnsFd: peerFd });
+        await request(this.ctx().route(), message, null, { ...options, operation: 'RTM_NEWLINK' });
       });
     });
   }
@@ -562,6 +541,62 @@ export class LinkApi {
   }
 }
 
+/**
+ * The RTM_NEWLINK request link.add() sends for `spec`, validating it. Link
+ * references (master, link, a vxlan's or xfrm's dev) must be indexes here
+ * to be encoded (names are looked up by add()); namespace references travel
+ * as the fds given.
+ */
+export function buildAddLinkMessage(spec: LinkSpec, fds: { netnsFd?: number; peerNetnsFd?: number } = {}): Buffer {
+  if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
+  validateLinkName(spec.name, 'spec.name');
+  if (typeof spec.kind !== 'string' || spec.kind === '')
+    throw invalidType('spec.kind', 'a non-empty string', spec.kind);
+  if (!knownKinds().has(spec.kind))
+    throw invalidValue('spec.kind', spec.kind, `must be a link kind: ${[...knownKinds()].sort().join(', ')}`);
+  let kindOptions: Record<string, unknown> = {};
+  // A vxlan's `group` is its multicast group (API.md), where other kinds'
+  // `group` is the device group number: a string is the former.
+  const vxlanGroup = spec.kind === 'vxlan' && typeof spec.group === 'string';
+  for (const [key, value] of Object.entries(spec)) {
+    if ((!GENERAL_KEYS.has(key) || (vxlanGroup && key === 'group')) && value !== undefined) kindOptions[key] = value;
+  }
+  if (spec.kind === 'vxlan') kindOptions = vxlanToKernel(kindOptions);
+  // vxlan and xfrm name their lower device `dev` (the kernel's own IFLA_*_LINK): by name or index.
+  if (kindOptions.dev !== undefined && (spec.kind === 'vxlan' || spec.kind === 'xfrm')) {
+    checkLinkRef(kindOptions.dev, 'spec.dev');
+    if (typeof kindOptions.dev !== 'number') kindOptions.dev = 0; // add() resolves names first
+  }
+  if (spec.peer !== undefined && spec.kind !== 'veth') {
+    throw invalidValue('spec.peer', spec.peer, "applies to kind 'veth' only");
+  }
+  if (spec.peer !== undefined) validateLinkName(spec.peer.name, 'spec.peer.name');
+  if (spec.netns !== undefined) checkNetnsRef(spec.netns, 'spec.netns');
+  if (spec.peer?.netns !== undefined) checkNetnsRef(spec.peer.netns, 'spec.peer.netns');
+  if (spec.master !== undefined) checkLinkRef(spec.master, 'spec.master');
+  if (spec.link !== undefined) checkLinkRef(spec.link, 'spec.link');
+  const attrs = linkAttributes(vxlanGroup ? { ...spec, group: undefined } : spec, 'spec');
+  if (typeof spec.master === 'number') attrs.master = spec.master;
+  if (typeof spec.link === 'number') attrs.link = spec.link;
+  if (fds.netnsFd !== undefined) attrs.netNsFd = fds.netnsFd;
+  const w = new Writer(512);
+  const start = beginMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  writeIfInfo(w, upFlags(spec.up));
+  linkAttrs().encode(w, attrs);
+  const infoAt = w.begin(linkAttrs().typeOf('linkinfo')!);
+  const infoSchema = rtLinkSchemas.attributeSet('linkinfo-attrs');
+  infoSchema.encode(w, { kind: spec.kind });
+  if (spec.kind === 'veth' || Object.keys(kindOptions).length > 0) {
+    const dataAt = w.begin(infoSchema.typeOf('data')!);
+    if (spec.kind === 'veth') writeVethPeer(w, spec, fds.peerNetnsFd);
+    else encodeKindOptions(w, spec.kind, kindOptions);
+    w.end(dataAt);
+  }
+  w.end(infoAt);
+  finishMessage(w, start);
+  return w.take();
+}
+
 const SET_KEYS = new Set(['up', 'mtu', 'mac', 'name', 'alias', 'master', 'netns', 'txQueueLen', 'group', 'promisc']);
 
 function decodeLinkReply(buf: Buffer, off: number, len: number, type: number): Link | undefined {
@@ -600,6 +635,38 @@ function linkAttributes(
   if (spec.numRxQueues !== undefined) attrs.numRxQueues = checkU32(spec.numRxQueues, `${argument}.numRxQueues`, 1);
   if (spec.up !== undefined && typeof spec.up !== 'boolean') throw invalidType(`${argument}.up`, 'a boolean', spec.up);
   return attrs;
+}
+
+// Kinds without IFLA_INFO_DATA of their own (or none we table), beside those with a table.
+const KINDS_WITHOUT_TABLES = [
+  'veth',
+  'dummy',
+  'ifb',
+  'wireguard',
+  'nlmon',
+  'vcan',
+  'vxcan',
+  'can',
+  'team',
+  'macsec',
+  'hsr',
+  'bareudp',
+  'amt',
+  'gtp',
+  'batadv',
+  'ip6erspan',
+  'virt_wifi',
+  'lowpan',
+  'rmnet',
+  'ipoib',
+  'pfcp',
+];
+let kindSet: Set<string> | undefined;
+
+/** Every kind link.add() accepts: those with option tables, and the option-less ones. */
+export function knownKinds(): ReadonlySet<string> {
+  kindSet ??= new Set([...rtLinkSchemas.subMessageSelectors('linkinfo-data-msg'), ...KINDS_WITHOUT_TABLES]);
+  return kindSet;
 }
 
 /** Kind options into IFLA_INFO_DATA, through the kind's attribute set. */

@@ -90,7 +90,7 @@ export const PROBED_QDISCS = [
 
 const PARENT_KINDS = new Set(['macvlan', 'macvtap', 'ipvlan', 'ipvtap', 'vlan']);
 const KIND_OPTIONS: Record<string, Record<string, unknown>> = {
-  vxlan: { id: 1 },
+  vxlan: { vni: 1 },
   vlan: { id: 1 },
   vrf: { table: 10 },
 };

@@ -674,6 +674,13 @@ export class FamilySchemas {
     return codec;
   }
 
+  /** The selector values a sub-message has formats for (e.g. every link kind with options). */
+  subMessageSelectors(name: string): string[] {
+    const def = this.spec.subMessages[name];
+    if (!def) throw new Error(`${this.spec.name}: no sub-message '${name}'`);
+    return def.formats.map((f) => f.value);
+  }
+
   /** The format a sub-message takes for a selector value, if the spec has one. */
   subMessageFormat(name: string, selector: unknown): SubMessageFormat | undefined {
     let table = this.formats.get(name);
