@@ -8,6 +8,7 @@ import { request as sendRequest, dump as sendDump } from './engine/requests';
 import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
+import { RouteApi } from './route';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -91,29 +92,43 @@ function routeOperation(type: number): string {
  * await using h = await nl.open({ netns: 'red' })
  * console.log(await h.link.list())
  */
-export class Handle implements LinkContext {
+/**
+ * @internal What the API groups reach through: the handle's engines and
+ * sibling groups. A separate object, because `route` on the handle itself
+ * is the route group.
+ */
+export interface HandleContext extends LinkContext {
+  client(protocol: number): NetlinkClient;
+  readonly link: LinkApi;
+}
+
+export class Handle {
   readonly link: LinkApi;
   readonly addr: AddrApi;
+  readonly route: RouteApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
   private readonly options: OpenOptions;
+  /** @internal handed to the API groups (module-level ones use the default handle's). */
+  readonly context: HandleContext;
 
   /** @internal use open(). */
   constructor(options: OpenOptions = {}, netnsFd: { fd: number; release(): void } | null = null) {
     this.options = options;
     this.netnsFd = netnsFd;
-    this.link = new LinkApi(() => this);
-    this.addr = new AddrApi(() => this);
+    this.context = {
+      route: () => this.client(NETLINK_ROUTE),
+      client: (protocol: number) => this.client(protocol),
+      link: new LinkApi(() => this.context),
+    };
+    this.link = this.context.link;
+    this.addr = new AddrApi(() => this.context);
+    this.route = new RouteApi(() => this.context);
   }
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** @internal the NETLINK_ROUTE engine of this handle. */
-  route(): NetlinkClient {
-    return this.client(NETLINK_ROUTE);
   }
 
   /** @internal the engine for a netlink protocol, made on first use. */

@@ -9,6 +9,7 @@
 import { getDefaultHandle, type Handle } from './handle';
 import { AddrApi } from './addr';
 import { LinkApi } from './link';
+import { RouteApi } from './route';
 import * as netns from './netns';
 import * as codec from './codec';
 
@@ -18,15 +19,32 @@ export type { ExtackDetails } from './errors';
 export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethPeerSpec } from './link';
 export type { ProbeResult } from './probe';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
+export type {
+  Route,
+  RouteType,
+  RouteSpec,
+  RouteFilter,
+  RouteGetOptions,
+  RouteMetrics,
+  RouteNexthop,
+  RouteNexthopSpec,
+  RouteEncap,
+  MplsEncap,
+  Seg6Encap,
+  RawEncap,
+} from './route';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export { netns, codec };
 
 /** The link group on the default handle (the namespace the process started in). */
-export const link: LinkApi = new LinkApi(() => getDefaultHandle());
+export const link: LinkApi = new LinkApi(() => getDefaultHandle().context);
 
 /** The addr group on the default handle. */
-export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
+export const addr: AddrApi = new AddrApi(() => getDefaultHandle().context);
+
+/** The route group on the default handle. */
+export const route: RouteApi = new RouteApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

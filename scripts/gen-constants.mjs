@@ -137,8 +137,6 @@ const GROUPS = [
   { header: 'linux/seg6_hmac.h', prefixes: ['SEG6_HMAC_'] },
   { header: 'linux/ipv6.h', names: ['IPV6_SRCRT_TYPE_4'] },
   { header: 'linux/icmpv6.h', prefixes: ['ICMPV6_ROUTER_PREF_'] },
-  // The clock tick (USER_HZ) that rta_cacheinfo times are counted in.
-  { header: 'asm-generic/param.h', includes: ['asm/param.h'], names: ['HZ'] },
   // TUN* covers the _IOW ioctl numbers (TUNSETIFF...), which encode the
   // arch's _IOC layout (x86_64/arm64 here; mips, ppc, sparc differ).
   // if_tun.h uses _IOW without including linux/ioctl.h itself.
@@ -157,6 +155,9 @@ const GROUPS = [
   },
   { header: 'linux/pkt_cls.h', prefixes: ['TC_', 'TCA_', 'TCF_', 'FLOW_'] },
   { header: 'linux/if_ether.h', prefixes: ['ETH_'] },
+  // Netlink's clock_t values (nexthop group timers) count USER_HZ ticks, and
+  // the HZ userspace headers define is USER_HZ.
+  { header: 'asm-generic/param.h', includes: ['asm/param.h'], scan: false, names: ['HZ'] },
 ];
 
 // Names the library relies on: if a header change or a missing include makes

@@ -1762,9 +1762,6 @@ export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
 export const ICMPV6_ROUTER_PREF_HIGH = 1;
 export const ICMPV6_ROUTER_PREF_INVALID = 2;
 
-// asm-generic/param.h
-export const HZ = 100;
-
 // linux/if_tun.h
 export const TUN_READQ_SIZE = 500;
 export const TUN_TUN_DEV = 1;
@@ -3556,6 +3553,9 @@ export const ETH_P_CAIF = 247;
 export const ETH_P_XDSA = 248;
 export const ETH_P_MAP = 249;
 export const ETH_P_MCTP = 250;
+
+// asm-generic/param.h
+export const HZ = 100;
 
 /** rtnetlink message type -> name, for the RTM_NEW, RTM_DEL, RTM_GET and RTM_SET message types only. */
 export const RTM_NAMES: Record<number, string> = {
