@@ -165,7 +165,11 @@ export interface MplsEncap {
 export interface Seg6Encap {
   type: 'seg6';
   mode: 'inline' | 'encap' | 'l2encap' | 'encap.red' | 'l2encap.red';
-  /** IPv6 segments in travel order (the first is visited first), as `ip` lists them. */
+  /**
+   * IPv6 segments in travel order (the first is visited first), as given to
+   * `ip ... segs`. Inline mode also reserves a last, all-zero entry for the
+   * packet's own destination (`ip` shows it as '::'); it is not listed here.
+   */
   segments: string[];
   /** HMAC key id: adds an HMAC TLV (`ip ... hmac ID`). */
   hmac?: number;
@@ -287,8 +291,8 @@ export interface RouteSpec {
   encap?: RouteEncap;
   /** Lifetime in seconds (IPv6; IPv4 ignores it). */
   expires?: number;
-  /** IPv6 router preference. */
-  pref?: 'low' | 'medium' | 'high';
+  /** IPv6 router preference (or its RTA_PREF number). */
+  pref?: 'low' | 'medium' | 'high' | number;
 }
 
 /** What route.list() keeps. Table, type, protocol and dev are filtered by the kernel when strict checking is on. */
@@ -449,6 +453,10 @@ function decodeSeg6(buf: Buffer, off: number, len: number): Seg6Encap | undefine
     for (let i = last; i >= 0; i--) {
       const at = srh + 8 + 16 * i;
       if (at + 16 <= srh + srhLen) segments.push(formatIPv6(buf, at));
+    }
+    // Inline mode keeps the last entry free for the packet's own destination (see encodeEncap).
+    if (mode === SEG6_IPTUN_MODE_INLINE && segments.length > 1 && segments[segments.length - 1] === '::') {
+      segments.pop();
     }
     out = { type: 'seg6', mode: seg6Modes.name(mode) as Seg6Encap['mode'], segments };
     if (buf[srh + 5] & SR6_FLAG1_HMAC) {
@@ -706,6 +714,9 @@ function encodeEncap(w: Writer, encap: unknown, argument: string): void {
     }
     const bytes = segments.map((s, i) => addressArgument(s, 6, `${argument}.segments[${i}]`));
     const hmac = e.hmac === undefined ? undefined : integerArgument(e.hmac, `${argument}.hmac`, 0, U32_MAX);
+    // Inline mode inserts the header into the packet and writes the packet's destination into
+    // the header's first entry: reserve it (all zero), as iproute2 does.
+    if (mode === SEG6_IPTUN_MODE_INLINE) bytes.push(Buffer.alloc(16));
     const tlvLen = hmac === undefined ? 0 : 8 + SEG6_HMAC_FIELD_LEN;
     const srhLen = 8 + 16 * bytes.length + tlvLen;
     const srh = w.begin(SEG6_IPTUNNEL_SRH);
