@@ -936,8 +936,9 @@ export function buildRouteGetMessage(dst: string, options: RouteGetOptions, reso
   w.u8(0);
   w.u8(0);
   w.u8(0);
-  // LOOKUP_TABLE: report the table the lookup used, not always main.
-  w.u32(RTM_F_LOOKUP_TABLE | (options.fibmatch ? RTM_F_FIB_MATCH : 0));
+  // IPv4 reports the table the lookup used only when asked (LOOKUP_TABLE); IPv6 always
+  // does, and its strict checking refuses the flag.
+  w.u32((family === 4 ? RTM_F_LOOKUP_TABLE : 0) | (options.fibmatch ? RTM_F_FIB_MATCH : 0));
   w.attr(RTA_DST, ip.bytes);
   if (src) w.attr(RTA_SRC, src);
   if (options.iif !== undefined) w.attrU32(RTA_IIF, resolve(linkRefArgument(options.iif, 'options.iif')));

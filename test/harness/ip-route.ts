@@ -12,7 +12,7 @@ type IpEntry = Record<string, any>;
 const NAMED_TABLES: Record<string, number> = { main: 254, local: 255, default: 253, unspec: 0 };
 
 /** ip prints numbers it has no name for as decimal strings. */
-const nameOrNumber = (v: string): string | number => (/^\d+$/.test(v) ? Number(v) : v);
+const nameOrNumber = (v: string): string | number => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v);
 
 function prefix(text: string, family: 4 | 6): string {
   if (text === 'default' || text.includes('/')) return text;
@@ -65,13 +65,16 @@ export function routeFromIp(e: IpEntry, family: 4 | 6, indexOf: (name: string) =
   const r: Route = {
     family,
     dst: prefix(e.dst, family),
-    table: e.table in NAMED_TABLES ? NAMED_TABLES[e.table] : Number(e.table),
+    // With -d ip prints every table but 0 (a lookup forced out of an interface uses none).
+    table: e.table === undefined ? 0 : e.table in NAMED_TABLES ? NAMED_TABLES[e.table] : Number(e.table),
     type: e.type,
     protocol: nameOrNumber(e.protocol),
     scope: nameOrNumber(e.scope),
     flags: e.flags,
   };
-  if (e.src !== undefined) r.src = prefix(e.src, family);
+  // `ip route get` prints neither protocol nor scope (nor, without -d, the type).
+  for (const k of ['type', 'protocol', 'scope'] as const) if (e[k] === undefined) delete r[k];
+  if (e.from !== undefined) r.src = prefix(e.from, family);
   if (e.gateway !== undefined) r.gateway = e.gateway;
   if (e.via !== undefined) r.gateway = e.via.host;
   if (e.dev !== undefined) r.dev = indexOf(e.dev);
@@ -109,11 +112,16 @@ export function comparable(r: Route): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(r).sort()) {
     const v = (r as unknown as Record<string, unknown>)[k];
-    if (k === 'metrics') {
+    if (k === 'nexthops') out.nexthops = (v as object[]).map(sortedKeys);
+    else if (k === 'metrics') {
       const { lock: _lock, ...rest } = v as RouteMetrics;
       if (Object.keys(rest).length > 0) out.metrics = rest;
     } else if (k === 'expires') out.expires = Math.round((v as number) / 10);
     else out[k] = v;
   }
   return out;
+}
+
+function sortedKeys(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
