@@ -717,6 +717,8 @@ function encodeEncap(w: Writer, encap: unknown, argument: string): void {
     // Inline mode inserts the header into the packet and writes the packet's destination into
     // the header's first entry: reserve it (all zero), as iproute2 does.
     if (mode === SEG6_IPTUN_MODE_INLINE) bytes.push(Buffer.alloc(16));
+    if (bytes.length > 255)
+      throw outOfRange(`${argument}.segments`, 'at most 255 entries (254 inline)', segments.length);
     const tlvLen = hmac === undefined ? 0 : 8 + SEG6_HMAC_FIELD_LEN;
     const srhLen = 8 + 16 * bytes.length + tlvLen;
     const srh = w.begin(SEG6_IPTUNNEL_SRH);
