@@ -11,6 +11,7 @@ import { LinkApi, type LinkContext } from './link';
 import { NsidApi } from './nsid';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
+import { RouteApi } from './route';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -94,37 +95,53 @@ function routeOperation(type: number): string {
  * await using h = await nl.open({ netns: 'red' })
  * console.log(await h.link.list())
  */
-export class Handle implements LinkContext, SysctlContext {
+/**
+ * @internal What the API groups reach through: the handle's engines, its
+ * namespace and sibling groups. A separate object, because `route` on the
+ * handle itself is the route group.
+ */
+export interface HandleContext extends LinkContext, SysctlContext {
+  client(protocol: number): NetlinkClient;
+  namespaceFd(): number;
+  readonly link: LinkApi;
+}
+
+export class Handle {
   readonly link: LinkApi;
   readonly addr: AddrApi;
+  readonly route: RouteApi;
+  readonly nexthop: NexthopApi;
   /** Ids of other namespaces as seen from this one. */
   readonly nsid: NsidApi;
   /** Network sysctls of this handle's namespace. */
   readonly sysctl: SysctlApi;
-  readonly nexthop: NexthopApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
   private readonly options: OpenOptions;
+  /** @internal handed to the API groups (module-level ones use the default handle's). */
+  readonly context: HandleContext;
 
   /** @internal use open(). */
   constructor(options: OpenOptions = {}, netnsFd: { fd: number; release(): void } | null = null) {
     this.options = options;
     this.netnsFd = netnsFd;
-    this.link = new LinkApi(() => this);
-    this.addr = new AddrApi(() => this);
-    this.nsid = new NsidApi(() => this);
-    this.sysctl = new SysctlApi(() => this);
-    this.nexthop = new NexthopApi(() => this);
+    this.context = {
+      route: () => this.client(NETLINK_ROUTE),
+      client: (protocol: number) => this.client(protocol),
+      namespaceFd: () => this.namespaceFd(),
+      link: new LinkApi(() => this.context),
+    };
+    this.link = this.context.link;
+    this.addr = new AddrApi(() => this.context);
+    this.route = new RouteApi(() => this.context);
+    this.nexthop = new NexthopApi(() => this.context);
+    this.nsid = new NsidApi(() => this.context);
+    this.sysctl = new SysctlApi(() => this.context);
   }
 
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  /** @internal the NETLINK_ROUTE engine of this handle. */
-  route(): NetlinkClient {
-    return this.client(NETLINK_ROUTE);
   }
 
   /** @internal the fd of this handle's namespace for native calls; -1 for the calling thread's. */

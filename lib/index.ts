@@ -12,6 +12,7 @@ import { LinkApi } from './link';
 import * as netns from './netns-module';
 import { SysctlApi } from './sysctl';
 import { NexthopApi } from './nexthop';
+import { RouteApi } from './route';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -31,6 +32,20 @@ export type {
   NexthopBucket,
   NexthopBucketFilter,
 } from './nexthop';
+export type {
+  Route,
+  RouteType,
+  RouteSpec,
+  RouteFilter,
+  RouteGetOptions,
+  RouteMetrics,
+  RouteNexthop,
+  RouteNexthopSpec,
+  RouteEncap,
+  MplsEncap,
+  Seg6Encap,
+  RawEncap,
+} from './route';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -38,15 +53,18 @@ export type { NsidOptions } from './nsid';
 export { netns, codec };
 
 /** The link group on the default handle (the namespace the process started in). */
-export const link: LinkApi = new LinkApi(() => getDefaultHandle());
+export const link: LinkApi = new LinkApi(() => getDefaultHandle().context);
 
 /** The addr group on the default handle. */
-export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
+export const addr: AddrApi = new AddrApi(() => getDefaultHandle().context);
+
+/** The route group on the default handle. */
+export const route: RouteApi = new RouteApi(() => getDefaultHandle().context);
 
 /** The sysctl group on the default handle: network sysctls of the home namespace. */
-export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle());
+export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle().context);
 /** The nexthop group on the default handle. */
-export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle());
+export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

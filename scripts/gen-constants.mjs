@@ -130,6 +130,13 @@ const GROUPS = [
   { header: 'linux/lwtunnel.h', prefixes: ['LWTUNNEL_', 'LWT_'] },
   { header: 'linux/mpls_iptunnel.h', prefixes: ['MPLS_IPTUNNEL_'] },
   { header: 'linux/seg6_iptunnel.h', prefixes: ['SEG6_IPTUNNEL_', 'SEG6_IPTUN_'] },
+  // Route encapsulations and RTA_PREF: MPLS label stack entries, the SRv6
+  // header inside seg6 encap, IPv6 router preferences.
+  { header: 'linux/mpls.h', prefixes: ['MPLS_LS_', 'MPLS_LABEL_'] },
+  { header: 'linux/seg6.h', prefixes: ['SR6_'] },
+  { header: 'linux/seg6_hmac.h', prefixes: ['SEG6_HMAC_'] },
+  { header: 'linux/ipv6.h', names: ['IPV6_SRCRT_TYPE_4'] },
+  { header: 'linux/icmpv6.h', prefixes: ['ICMPV6_ROUTER_PREF_'] },
   // TUN* covers the _IOW ioctl numbers (TUNSETIFF...), which encode the
   // arch's _IOC layout (x86_64/arm64 here; mips, ppc, sparc differ).
   // if_tun.h uses _IOW without including linux/ioctl.h itself.

@@ -92,6 +92,12 @@ const ERRATA = {
     // enum nft_fib_result starts with NFT_FIB_RESULT_UNSPEC = 0.
     (doc) => setEnumStart(doc, 'fib-result', 1),
   ],
+  'rt-route': [
+    // RTA_DST, RTA_SRC, RTA_GATEWAY, RTA_PREFSRC hold an address of the route's family (spec: ipv4).
+    (doc) => retypeAttrs(doc, 'route-attrs', ['dst', 'src', 'gateway', 'prefsrc'], { 'display-hint': 'ipv4-or-v6' }),
+    // RTA_SPORT / RTA_DPORT are __be16 (nla_get_be16; spec: host order).
+    (doc) => retypeAttrs(doc, 'route-attrs', ['sport', 'dport'], { 'byte-order': 'big-endian' }),
+  ],
 };
 
 const attrList = (doc, set) => doc['attribute-sets'].find((s) => s.name === set)?.attributes ?? [];
@@ -101,6 +107,13 @@ function retypeMembers(doc, struct, types) {
   let changed = false;
   for (const m of def?.members ?? []) {
     if (types[m.name] && m.type !== types[m.name]) [m.type, changed] = [types[m.name], true];
+  }
+  return changed;
+}
+function retypeAttrs(doc, set, names, fields) {
+  let changed = false;
+  for (const attr of attrList(doc, set).filter((a) => names.includes(a.name))) {
+    for (const [k, v] of Object.entries(fields)) if (attr[k] !== v) [attr[k], changed] = [v, true];
   }
   return changed;
 }

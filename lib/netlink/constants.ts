@@ -1717,6 +1717,51 @@ export const SEG6_IPTUN_MODE_L2ENCAP = 2;
 export const SEG6_IPTUN_MODE_ENCAP_RED = 3;
 export const SEG6_IPTUN_MODE_L2ENCAP_RED = 4;
 
+// linux/mpls.h
+export const MPLS_LS_LABEL_MASK = 4294963200;
+export const MPLS_LS_LABEL_SHIFT = 12;
+export const MPLS_LS_TC_MASK = 3584;
+export const MPLS_LS_TC_SHIFT = 9;
+export const MPLS_LS_S_MASK = 256;
+export const MPLS_LS_S_SHIFT = 8;
+export const MPLS_LS_TTL_MASK = 255;
+export const MPLS_LS_TTL_SHIFT = 0;
+export const MPLS_LABEL_IPV4NULL = 0;
+export const MPLS_LABEL_RTALERT = 1;
+export const MPLS_LABEL_IPV6NULL = 2;
+export const MPLS_LABEL_IMPLNULL = 3;
+export const MPLS_LABEL_ENTROPY = 7;
+export const MPLS_LABEL_GAL = 13;
+export const MPLS_LABEL_OAMALERT = 14;
+export const MPLS_LABEL_EXTENSION = 15;
+export const MPLS_LABEL_FIRST_UNRESERVED = 16;
+
+// linux/seg6.h
+export const SR6_FLAG1_PROTECTED = 64;
+export const SR6_FLAG1_OAM = 32;
+export const SR6_FLAG1_ALERT = 16;
+export const SR6_FLAG1_HMAC = 8;
+export const SR6_TLV_INGRESS = 1;
+export const SR6_TLV_EGRESS = 2;
+export const SR6_TLV_OPAQUE = 3;
+export const SR6_TLV_PADDING = 4;
+export const SR6_TLV_HMAC = 5;
+
+// linux/seg6_hmac.h
+export const SEG6_HMAC_SECRET_LEN = 64;
+export const SEG6_HMAC_FIELD_LEN = 32;
+export const SEG6_HMAC_ALGO_SHA1 = 1;
+export const SEG6_HMAC_ALGO_SHA256 = 2;
+
+// linux/ipv6.h
+export const IPV6_SRCRT_TYPE_4 = 4;
+
+// linux/icmpv6.h
+export const ICMPV6_ROUTER_PREF_LOW = 3;
+export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
+export const ICMPV6_ROUTER_PREF_HIGH = 1;
+export const ICMPV6_ROUTER_PREF_INVALID = 2;
+
 // linux/if_tun.h
 export const TUN_READQ_SIZE = 500;
 export const TUN_TUN_DEV = 1;
