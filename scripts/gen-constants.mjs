@@ -148,6 +148,9 @@ const GROUPS = [
   },
   { header: 'linux/pkt_cls.h', prefixes: ['TC_', 'TCA_', 'TCF_', 'FLOW_'] },
   { header: 'linux/if_ether.h', prefixes: ['ETH_'] },
+  // IP protocol numbers (rule ipproto, route get ipproto).
+  { header: 'linux/in.h', prefixes: ['IPPROTO_'] },
+  { header: 'linux/in6.h', prefixes: ['IPPROTO_'] },
 ];
 
 // Names the library relies on: if a header change or a missing include makes

@@ -92,6 +92,14 @@ const ERRATA = {
     // enum nft_fib_result starts with NFT_FIB_RESULT_UNSPEC = 0.
     (doc) => setEnumStart(doc, 'fib-result', 1),
   ],
+  'rt-rule': [
+    // FRA_DST / FRA_SRC hold an address of the rule's family, 4 or 16 bytes (spec: u32).
+    (doc) => retypeAttrs(doc, 'fib-rule-attrs', ['dst', 'src'], { type: 'binary', 'display-hint': 'ipv4-or-v6' }),
+  ],
+  'rt-neigh': [
+    // NDA_DST is an IPv4 or IPv6 address, by ndm_family (spec: ipv4 only).
+    (doc) => retypeAttrs(doc, 'neighbour-attrs', ['dst'], { 'display-hint': 'ipv4-or-v6' }),
+  ],
 };
 
 const attrList = (doc, set) => doc['attribute-sets'].find((s) => s.name === set)?.attributes ?? [];
@@ -101,6 +109,13 @@ function retypeMembers(doc, struct, types) {
   let changed = false;
   for (const m of def?.members ?? []) {
     if (types[m.name] && m.type !== types[m.name]) [m.type, changed] = [types[m.name], true];
+  }
+  return changed;
+}
+function retypeAttrs(doc, set, names, fields) {
+  let changed = false;
+  for (const attr of attrList(doc, set).filter((a) => names.includes(a.name))) {
+    for (const [k, v] of Object.entries(fields)) if (attr[k] !== v) [attr[k], changed] = [v, true];
   }
   return changed;
 }

@@ -126,7 +126,7 @@ export const spec: FamilySpecDef = {
       name: 'neighbour-attrs',
       attributes: [
         { name: 'unspec', value: 0, type: 'binary' },
-        { name: 'dst', value: 1, type: 'binary', displayHint: 'ipv4' },
+        { name: 'dst', value: 1, type: 'binary', displayHint: 'ipv4-or-v6' },
         { name: 'lladdr', value: 2, type: 'binary', displayHint: 'mac' },
         { name: 'cacheinfo', value: 3, type: 'binary', struct: 'nda-cacheinfo' },
         { name: 'probes', value: 4, type: 'u32' },

@@ -64,8 +64,8 @@ export const spec: FamilySpecDef = {
     'fib-rule-attrs': {
       name: 'fib-rule-attrs',
       attributes: [
-        { name: 'dst', value: 1, type: 'u32' },
-        { name: 'src', value: 2, type: 'u32' },
+        { name: 'dst', value: 1, type: 'binary', displayHint: 'ipv4-or-v6' },
+        { name: 'src', value: 2, type: 'binary', displayHint: 'ipv4-or-v6' },
         { name: 'iifname', value: 3, type: 'string' },
         { name: 'goto', value: 4, type: 'u32' },
         { name: 'unused2', value: 5, type: 'pad' },
