@@ -99,6 +99,8 @@ const ERRATA = {
   'rt-neigh': [
     // NDA_DST is an IPv4 or IPv6 address, by ndm_family (spec: ipv4 only).
     (doc) => retypeAttrs(doc, 'neighbour-attrs', ['dst'], { 'display-hint': 'ipv4-or-v6' }),
+    // NDA_PORT (a vxlan FDB entry's UDP port) is __be16 (spec: host order).
+    (doc) => retypeAttrs(doc, 'neighbour-attrs', ['port'], { 'byte-order': 'big-endian' }),
   ],
 };
 

@@ -131,7 +131,7 @@ export const spec: FamilySpecDef = {
         { name: 'cacheinfo', value: 3, type: 'binary', struct: 'nda-cacheinfo' },
         { name: 'probes', value: 4, type: 'u32' },
         { name: 'vlan', value: 5, type: 'u16' },
-        { name: 'port', value: 6, type: 'u16' },
+        { name: 'port', value: 6, type: 'u16', byteOrder: 'big-endian' },
         { name: 'vni', value: 7, type: 'u32' },
         { name: 'ifindex', value: 8, type: 'u32' },
         { name: 'master', value: 9, type: 'u32' },
