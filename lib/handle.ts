@@ -8,6 +8,8 @@ import { request as sendRequest, dump as sendDump } from './engine/requests';
 import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
+import { NeighApi } from './neigh';
+import { RuleApi } from './rule';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -94,6 +96,8 @@ function routeOperation(type: number): string {
 export class Handle implements LinkContext {
   readonly link: LinkApi;
   readonly addr: AddrApi;
+  readonly rule: RuleApi;
+  readonly neigh: NeighApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -105,6 +109,8 @@ export class Handle implements LinkContext {
     this.netnsFd = netnsFd;
     this.link = new LinkApi(() => this);
     this.addr = new AddrApi(() => this);
+    this.rule = new RuleApi(() => this);
+    this.neigh = new NeighApi(() => this);
   }
 
   get isClosed(): boolean {

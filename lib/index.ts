@@ -9,6 +9,8 @@
 import { getDefaultHandle, type Handle } from './handle';
 import { AddrApi } from './addr';
 import { LinkApi } from './link';
+import { NeighApi } from './neigh';
+import { RuleApi } from './rule';
 import * as netns from './netns';
 import * as codec from './codec';
 
@@ -18,6 +20,8 @@ export type { ExtackDetails } from './errors';
 export type { Link, LinkStats, LinkSpec, LinkChanges, LinkFilter, LinkRef, VethPeerSpec } from './link';
 export type { ProbeResult } from './probe';
 export type { Address, AddressOptions, AddressFilter, AddressCidr } from './addr';
+export type { Rule, RuleSpec, RuleFilter, Range } from './rule';
+export type { Neighbour, NeighbourSpec, NeighbourFilter } from './neigh';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export { netns, codec };
@@ -27,6 +31,12 @@ export const link: LinkApi = new LinkApi(() => getDefaultHandle());
 
 /** The addr group on the default handle. */
 export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
+
+/** The rule group (policy routing rules) on the default handle. */
+export const rule: RuleApi = new RuleApi(() => getDefaultHandle());
+
+/** The neigh group (ARP/NDP entries and the bridge FDB) on the default handle. */
+export const neigh: NeighApi = new NeighApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -95,6 +95,8 @@ const ERRATA = {
   'rt-rule': [
     // FRA_DST / FRA_SRC hold an address of the rule's family, 4 or 16 bytes (spec: u32).
     (doc) => retypeAttrs(doc, 'fib-rule-attrs', ['dst', 'src'], { type: 'binary', 'display-hint': 'ipv4-or-v6' }),
+    // FRA_TUN_ID is __be64 (nla_put_be64; spec: host order).
+    (doc) => retypeAttrs(doc, 'fib-rule-attrs', ['tun-id'], { 'byte-order': 'big-endian' }),
   ],
   'rt-neigh': [
     // NDA_DST is an IPv4 or IPv6 address, by ndm_family (spec: ipv4 only).

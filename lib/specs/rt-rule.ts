@@ -75,7 +75,7 @@ export const spec: FamilySpecDef = {
         { name: 'unused5', value: 9, type: 'pad' },
         { name: 'fwmark', value: 10, type: 'u32', displayHint: 'hex' },
         { name: 'flow', value: 11, type: 'u32' },
-        { name: 'tunId', value: 12, type: 'u64' },
+        { name: 'tunId', value: 12, type: 'u64', byteOrder: 'big-endian' },
         { name: 'suppressIfgroup', value: 13, type: 'u32' },
         { name: 'suppressPrefixlen', value: 14, type: 'u32', displayHint: 'hex' },
         { name: 'table', value: 15, type: 'u32' },
