@@ -114,8 +114,9 @@ export interface NeighbourSpec {
   /** Link-layer address; required for FDB entries. */
   mac?: string;
   /**
-   * NUD state names (any case), one or several; default ['PERMANENT'], as `ip neigh add` and
-   * `bridge fdb add` do. For FDB entries 'static' and 'dynamic' mean 'NOARP' and 'REACHABLE'.
+   * NUD state names (any case), one or several. The default is what `ip neigh add` and `bridge fdb add`
+   * send: ['PERMANENT'] (none for proxy and managed entries), ['NOARP', 'PERMANENT'] for FDB entries.
+   * For FDB entries 'static' and 'dynamic' mean 'NOARP' and 'REACHABLE'.
    */
   state?: string | string[];
   /**
@@ -285,6 +286,12 @@ function nudMask(names: string[]): number {
   return mask;
 }
 
+/** What `ip neigh add` and `bridge fdb add` send when no state is given. */
+function defaultState(fdb: boolean, proxy: boolean, extFlags: number): number {
+  if (fdb) return NUD_PERMANENT | NUD_NOARP;
+  return proxy || extFlags & NTF_EXT_MANAGED ? NUD_NONE : NUD_PERMANENT;
+}
+
 function familyArgument(v: unknown, argument: string): 4 | 6 | 'bridge' | undefined {
   if (v === undefined || v === 4 || v === 6 || v === 'bridge') return v;
   throw invalidValue(argument, v, "must be 4, 6 or 'bridge'");
@@ -356,9 +363,7 @@ export function buildNeighbourMessage(type: number, flags: number, spec: Resolve
   const state = !isNew
     ? 0
     : spec.state === undefined
-      ? proxy
-        ? NUD_NONE
-        : NUD_PERMANENT
+      ? defaultState(fdb, proxy, extFlags)
       : stateMask(spec.state, 'spec.state', fdb);
   if (spec.vlan !== undefined) attrs.vlan = integer(spec.vlan, 'spec.vlan', 1, 4094);
   if (spec.dst !== undefined) attrs.dst = ipArgument(spec.dst, undefined, 'spec.dst').bytes;

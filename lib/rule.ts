@@ -425,7 +425,7 @@ export function buildRuleMessage(type: number, flags: number, spec: ResolvedRule
   }
   const isNew = type === RTM_NEWRULE;
   const attrs: Record<string, unknown> = {};
-  let action =
+  const action =
     spec.action !== undefined
       ? actionArgument(spec.action)
       : spec.goto !== undefined
@@ -444,8 +444,8 @@ export function buildRuleMessage(type: number, flags: number, spec: ResolvedRule
   if (isNew && table === undefined && action === FR_ACT_TO_TBL && !spec.l3mdev) table = RT_TABLE_MAIN;
   if (table !== undefined && action !== FR_ACT_TO_TBL && action !== FR_ACT_UNSPEC)
     throw invalidValue('spec.table', spec.table, "applies to action 'lookup' only");
-  if (action === FR_ACT_UNSPEC && table !== undefined) action = FR_ACT_TO_TBL;
-  if (table !== undefined) attrs.table = table;
+  // The header's table is 8 bits; larger ids travel in FRA_TABLE alone, as iproute2 sends them.
+  if (table !== undefined && table >= 256) attrs.table = table;
   if (spec.priority !== undefined) attrs.priority = integer(spec.priority, 'spec.priority', 0, U32_MAX);
   if (src) attrs.src = src.bytes;
   if (dst) attrs.dst = dst.bytes;
@@ -505,7 +505,6 @@ export function buildRuleMessage(type: number, flags: number, spec: ResolvedRule
   w.u8(dst?.prefixLength ?? 0);
   w.u8(src?.prefixLength ?? 0);
   w.u8(tos);
-  // The header's table is 8 bits; ids above 255 travel in FRA_TABLE alone (as iproute2 sends them).
   w.u8(table !== undefined && table < 256 ? table : 0);
   w.u8(0);
   w.u8(0);
