@@ -115,7 +115,7 @@ export interface NeighbourSpec {
   mac?: string;
   /**
    * NUD state names (any case), one or several. The default is what `ip neigh add` and `bridge fdb add`
-   * send: ['PERMANENT'] (none for proxy and managed entries), ['NOARP', 'PERMANENT'] for FDB entries.
+   * send: ['PERMANENT'] (none for managed entries), ['NOARP', 'PERMANENT'] for FDB entries.
    * For FDB entries 'static' and 'dynamic' mean 'NOARP' and 'REACHABLE'.
    */
   state?: string | string[];
@@ -287,9 +287,9 @@ function nudMask(names: string[]): number {
 }
 
 /** What `ip neigh add` and `bridge fdb add` send when no state is given. */
-function defaultState(fdb: boolean, proxy: boolean, extFlags: number): number {
+function defaultState(fdb: boolean, extFlags: number): number {
   if (fdb) return NUD_PERMANENT | NUD_NOARP;
-  return proxy || extFlags & NTF_EXT_MANAGED ? NUD_NONE : NUD_PERMANENT;
+  return extFlags & NTF_EXT_MANAGED ? NUD_NONE : NUD_PERMANENT;
 }
 
 function familyArgument(v: unknown, argument: string): 4 | 6 | 'bridge' | undefined {
@@ -363,7 +363,7 @@ export function buildNeighbourMessage(type: number, flags: number, spec: Resolve
   const state = !isNew
     ? 0
     : spec.state === undefined
-      ? defaultState(fdb, proxy, extFlags)
+      ? defaultState(fdb, extFlags)
       : stateMask(spec.state, 'spec.state', fdb);
   if (spec.vlan !== undefined) attrs.vlan = integer(spec.vlan, 'spec.vlan', 1, 4094);
   if (spec.dst !== undefined) attrs.dst = ipArgument(spec.dst, undefined, 'spec.dst').bytes;
