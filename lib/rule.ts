@@ -164,7 +164,8 @@ export interface RuleSpec {
   realms?: { from: number; to: number };
   flowlabel?: number;
   flowlabelMask?: number;
-  multicast?: never;
+  /** A rule of the multicast routing tables (RTNL_FAMILY_IPMR / IP6MR; `ip mrule`). */
+  multicast?: boolean;
   iifDetached?: boolean;
   oifDetached?: boolean;
   unresolved?: boolean;
@@ -175,6 +176,8 @@ export interface RuleFilter {
   /** A table name or id. */
   table?: string | number;
   priority?: number;
+  /** true: the multicast routing rules (`ip mrule`) instead of the unicast ones. */
+  multicast?: boolean;
 }
 
 export const rtRuleSchemas = new FamilySchemas(rtRule);
@@ -345,6 +348,7 @@ const SPEC_KEYS = new Set([
   'realms',
   'flowlabel',
   'flowlabelMask',
+  'multicast',
   'iifDetached',
   'oifDetached',
   'unresolved',
@@ -496,12 +500,14 @@ export function buildRuleMessage(type: number, flags: number, spec: ResolvedRule
     attrs.flowlabelMask = integer(spec.flowlabelMask, 'spec.flowlabelMask', 0, 0xfffff);
   if ((spec.flowlabel !== undefined || spec.flowlabelMask !== undefined) && family !== 6)
     throw invalidValue('spec.flowlabel', spec.flowlabel ?? spec.flowlabelMask, 'applies to IPv6 rules only');
+  if (spec.multicast !== undefined && typeof spec.multicast !== 'boolean')
+    throw invalidType('spec.multicast', 'a boolean', spec.multicast);
   if (spec.invert !== undefined && typeof spec.invert !== 'boolean')
     throw invalidType('spec.invert', 'a boolean', spec.invert);
 
   const w = new Writer(128);
   const start = beginMessage(w, type, flags);
-  w.u8(familyNumber(family));
+  w.u8(spec.multicast ? (family === 4 ? RTNL_FAMILY_IPMR : RTNL_FAMILY_IP6MR) : familyNumber(family));
   w.u8(dst?.prefixLength ?? 0);
   w.u8(src?.prefixLength ?? 0);
   w.u8(tos);
@@ -610,7 +616,7 @@ function dumpRequest(filter: RuleFilter): { message: Buffer; accept: (r: Rule) =
   w.zeros(FIB_RULE_HDR_LEN - 1);
   finishMessage(w, start);
   const accept = (r: Rule) =>
-    r.multicast === undefined &&
+    (r.multicast === true) === (filter.multicast === true) &&
     (filter.family === undefined || r.family === filter.family) &&
     (table === undefined || r.table === table) &&
     (priority === undefined || r.priority === priority);

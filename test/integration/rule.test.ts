@@ -226,6 +226,22 @@ describeRoot('rules in a namespace', () => {
     });
   });
 
+  it('multicast rules (ip mrule): listed apart, added and deleted', async () => {
+    const ipMrules = (family: 4 | 6) =>
+      (ipJson(['-d', `-${family}`, 'mrule', 'show'], ns.name) as IpRule[]).map((r) => ({
+        ...ruleFromIp(r, family),
+        multicast: true,
+      }));
+    // ipmr rules match on interfaces and marks only (the kernel ignores prefixes there).
+    await h.rule.add({ multicast: true, priority: 100, iif: 'lo', fwmark: 3, table: 5 });
+    const ours = await h.rule.list({ multicast: true });
+    expect(ours).toEqual([...ipMrules(4), ...ipMrules(6)]);
+    expect(ours.find((r) => r.priority === 100)).toMatchObject({ family: 4, iif: 'lo', fwmark: 3, table: 5 });
+    expect((await h.rule.list()).some((r) => r.multicast)).toBe(false);
+    await h.rule.del(ours.find((r) => r.priority === 100)!);
+    expect(ipMrules(4).map((r) => r.priority)).toEqual([32767]);
+  });
+
   it('is on the module and the handle', () => {
     expect(nl.rule).toBeInstanceOf(h.rule.constructor);
   });
