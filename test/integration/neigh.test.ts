@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as nl from '../../lib';
 import { NetlinkError } from '../../lib';
 import type { Neighbour, NeighbourSpec } from '../../lib/neigh';
-import { describeIf, ip, ipJson, loadProbe, missing, useNetns } from '../harness/env';
+import { describeIf, ip, ipJson, itIf, loadProbe, missing, useNetns } from '../harness/env';
 import {
   fdbComparable,
   fdbFromBridge,
@@ -22,6 +22,7 @@ const describeVxlan = describeIf(
   probe.root && probe.linkKinds.vxlan && probe.linkKinds.bridge,
   probe.reason ?? missing(probe, 'linkKinds', 'vxlan'),
 );
+const itNexthop = itIf(probe.features.nexthop, missing(probe, 'features', 'nexthop'));
 const describeVlanFdb = describeIf(
   probe.features.bridgeVlanFiltering,
   missing(probe, 'features', 'bridgeVlanFiltering'),
@@ -395,6 +396,18 @@ describeVxlan('the bridge FDB in a namespace', () => {
     // Every vxlan remote of vx0 by name: all go.
     await h.neigh.flush({ family: 'bridge', dev: 'vx0', state: ['PERMANENT', 'NOARP', 'REACHABLE'] });
     expect(theirs(['dev', 'vx0'], 'vx0').filter((t) => t.ip.dst !== undefined)).toEqual([]);
+  });
+
+  itNexthop('an FDB entry through a nexthop group (nhid), both ways', async () => {
+    ip(['nexthop', 'add', 'id', '10', 'via', '10.9.0.2', 'fdb'], ns.name);
+    ip(['nexthop', 'add', 'id', '11', 'group', '10', 'fdb'], ns.name);
+    await h.neigh.add({ dev: 'vx0', mac: '02:00:00:00:04:01', nhId: 11 });
+    bridge(['fdb', 'add', '02:00:00:00:04:02', 'dev', 'vx0', 'nhid', '11', 'self'], ns.name);
+    const ipView = theirs(['dev', 'vx0'], 'vx0').filter((t) => t.ip.nhid !== undefined);
+    expect(ipView.map((t) => t.want.mac)).toEqual(expect.arrayContaining(['02:00:00:00:04:01', '02:00:00:00:04:02']));
+    const mine = (await h.neigh.list({ family: 'bridge', dev: 'vx0' })).filter((n) => n.nhId !== undefined);
+    check(mine, ipView);
+    expect(mine.every((n) => n.nhId === 11)).toBe(true);
   });
 
   describeVlanFdb('with VLAN filtering', () => {
