@@ -273,7 +273,7 @@ function captureRequests() {
     const buffers = [];
     for (const line of out.stderr.split('\n')) {
       if (/^ \* \d+ bytes in buffer/.test(line)) buffers.push([]);
-      const m = /^ \| [0-9a-f]{5}  ((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
+      const m = /^ \| [0-9a-f]{5} {2}((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
       if (m && buffers.length) buffers[buffers.length - 1].push(m[1].replace(/\s+/g, ''));
     }
     const hex = buffers.map((b) => b.join('')).find((h) => WANTED.has(Buffer.from(h, 'hex').readUInt16LE(4)));
