@@ -12,6 +12,8 @@ import { NsidApi } from './nsid';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
 import { RouteApi } from './route';
+import { NeighApi } from './neigh';
+import { RuleApi } from './rule';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -115,6 +117,8 @@ export class Handle {
   readonly nsid: NsidApi;
   /** Network sysctls of this handle's namespace. */
   readonly sysctl: SysctlApi;
+  readonly rule: RuleApi;
+  readonly neigh: NeighApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -138,6 +142,8 @@ export class Handle {
     this.nexthop = new NexthopApi(() => this.context);
     this.nsid = new NsidApi(() => this.context);
     this.sysctl = new SysctlApi(() => this.context);
+    this.rule = new RuleApi(() => this.context);
+    this.neigh = new NeighApi(() => this.context);
   }
 
   get isClosed(): boolean {

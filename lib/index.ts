@@ -13,6 +13,8 @@ import * as netns from './netns-module';
 import { SysctlApi } from './sysctl';
 import { NexthopApi } from './nexthop';
 import { RouteApi } from './route';
+import { NeighApi } from './neigh';
+import { RuleApi } from './rule';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -46,6 +48,8 @@ export type {
   Seg6Encap,
   RawEncap,
 } from './route';
+export type { Rule, RuleSpec, RuleFilter, Range } from './rule';
+export type { Neighbour, NeighbourSpec, NeighbourFilter } from './neigh';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -65,6 +69,12 @@ export const route: RouteApi = new RouteApi(() => getDefaultHandle().context);
 export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle().context);
 /** The nexthop group on the default handle. */
 export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle().context);
+
+/** The rule group (policy routing rules) on the default handle. */
+export const rule: RuleApi = new RuleApi(() => getDefaultHandle().context);
+
+/** The neigh group (ARP/NDP entries and the bridge FDB) on the default handle. */
+export const neigh: NeighApi = new NeighApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

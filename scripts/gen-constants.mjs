@@ -158,6 +158,9 @@ const GROUPS = [
   // Netlink's clock_t values (nexthop group timers) count USER_HZ ticks, and
   // the HZ userspace headers define is USER_HZ.
   { header: 'asm-generic/param.h', includes: ['asm/param.h'], scan: false, names: ['HZ'] },
+  // IP protocol numbers (rule ipproto, route get ipproto).
+  { header: 'linux/in.h', prefixes: ['IPPROTO_'] },
+  { header: 'linux/in6.h', prefixes: ['IPPROTO_'] },
 ];
 
 // Names the library relies on: if a header change or a missing include makes

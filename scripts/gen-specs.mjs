@@ -98,6 +98,18 @@ const ERRATA = {
     // RTA_SPORT / RTA_DPORT are __be16 (nla_get_be16; spec: host order).
     (doc) => retypeAttrs(doc, 'route-attrs', ['sport', 'dport'], { 'byte-order': 'big-endian' }),
   ],
+  'rt-rule': [
+    // FRA_DST / FRA_SRC hold an address of the rule's family, 4 or 16 bytes (spec: u32).
+    (doc) => retypeAttrs(doc, 'fib-rule-attrs', ['dst', 'src'], { type: 'binary', 'display-hint': 'ipv4-or-v6' }),
+    // FRA_TUN_ID is __be64 (nla_put_be64; spec: host order).
+    (doc) => retypeAttrs(doc, 'fib-rule-attrs', ['tun-id'], { 'byte-order': 'big-endian' }),
+  ],
+  'rt-neigh': [
+    // NDA_DST is an IPv4 or IPv6 address, by ndm_family (spec: ipv4 only).
+    (doc) => retypeAttrs(doc, 'neighbour-attrs', ['dst'], { 'display-hint': 'ipv4-or-v6' }),
+    // NDA_PORT (a vxlan FDB entry's UDP port) is __be16 (spec: host order).
+    (doc) => retypeAttrs(doc, 'neighbour-attrs', ['port'], { 'byte-order': 'big-endian' }),
+  ],
 };
 
 const attrList = (doc, set) => doc['attribute-sets'].find((s) => s.name === set)?.attributes ?? [];

@@ -64,8 +64,8 @@ export const spec: FamilySpecDef = {
     'fib-rule-attrs': {
       name: 'fib-rule-attrs',
       attributes: [
-        { name: 'dst', value: 1, type: 'u32' },
-        { name: 'src', value: 2, type: 'u32' },
+        { name: 'dst', value: 1, type: 'binary', displayHint: 'ipv4-or-v6' },
+        { name: 'src', value: 2, type: 'binary', displayHint: 'ipv4-or-v6' },
         { name: 'iifname', value: 3, type: 'string' },
         { name: 'goto', value: 4, type: 'u32' },
         { name: 'unused2', value: 5, type: 'pad' },
@@ -75,7 +75,7 @@ export const spec: FamilySpecDef = {
         { name: 'unused5', value: 9, type: 'pad' },
         { name: 'fwmark', value: 10, type: 'u32', displayHint: 'hex' },
         { name: 'flow', value: 11, type: 'u32' },
-        { name: 'tunId', value: 12, type: 'u64' },
+        { name: 'tunId', value: 12, type: 'u64', byteOrder: 'big-endian' },
         { name: 'suppressIfgroup', value: 13, type: 'u32' },
         { name: 'suppressPrefixlen', value: 14, type: 'u32', displayHint: 'hex' },
         { name: 'table', value: 15, type: 'u32' },
