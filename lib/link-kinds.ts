@@ -151,7 +151,7 @@ const attributeSets: Record<string, AttributeSetDef> = {
   'linkinfo-xfrm-attrs': {
     name: 'linkinfo-xfrm-attrs',
     attributes: [
-      { name: 'link', value: c.IFLA_XFRM_LINK, type: 'u32' },
+      { name: 'dev', value: c.IFLA_XFRM_LINK, type: 'u32' },
       { name: 'ifId', value: c.IFLA_XFRM_IF_ID, type: 'u32' },
       { name: 'collectMetadata', value: c.IFLA_XFRM_COLLECT_METADATA, type: 'flag' },
     ],
@@ -170,15 +170,36 @@ const formats: SubMessageFormatDef[] = [
   { value: 'ip6gretap', attributeSet: 'linkinfo-gre6-attrs' },
 ];
 
+/**
+ * A kind's own lower-device attribute (IFLA_GRE_LINK, IFLA_IPTUN_LINK, ...)
+ * is `dev`, as vxlan's: `link` is always the generic parent (IFLA_LINK).
+ * Bond's address lists are numbered from 0, as the kernel numbers them.
+ */
+function adjustGenerated(
+  sets: Record<string, AttributeSetDef>,
+  kindSets: Set<string>,
+): Record<string, AttributeSetDef> {
+  const out: Record<string, AttributeSetDef> = {};
+  for (const [name, set] of Object.entries(sets)) {
+    let attributes = set.attributes;
+    if (kindSets.has(name)) attributes = attributes.map((a) => (a.name === 'link' ? { ...a, name: 'dev' } : a));
+    if (name === 'linkinfo-bond-attrs')
+      attributes = attributes.map((a) => (a.type === 'indexed-array' ? { ...a, indexStart: 0 } : a));
+    out[name] = attributes === set.attributes ? set : { ...set, attributes };
+  }
+  return out;
+}
+
 /** rt-link with the tables above merged in (the generated spec wins where both define a name). */
 export function withKindTables(spec: FamilySpecDef): FamilySpecDef {
   const dataMsg = spec.subMessages['linkinfo-data-msg'];
   const known = new Set(dataMsg.formats.map((f) => f.value));
+  const kindSets = new Set(dataMsg.formats.map((f) => f.attributeSet).filter((s): s is string => s !== undefined));
   return {
     ...spec,
     enums: { ...enums, ...spec.enums },
     structs: { ...structs, ...spec.structs },
-    attributeSets: { ...attributeSets, ...spec.attributeSets },
+    attributeSets: { ...attributeSets, ...adjustGenerated(spec.attributeSets, kindSets) },
     subMessages: {
       ...spec.subMessages,
       'linkinfo-data-msg': { ...dataMsg, formats: [...dataMsg.formats, ...formats.filter((f) => !known.has(f.value))] },

@@ -475,7 +475,7 @@ export class LinkApi {
     const resolved: LinkSpec = { ...spec };
     if (spec.master !== undefined) resolved.master = await this.indexOf(spec.master);
     if (spec.link !== undefined) resolved.link = await this.indexOf(spec.link);
-    if (spec.dev !== undefined && (spec.kind === 'vxlan' || spec.kind === 'xfrm'))
+    if (spec.dev !== undefined && spec.dev !== 0 && kindHasDev(spec.kind))
       resolved.dev = await this.indexOf(spec.dev as LinkRef);
     await withOptionalNetns(spec.netns, async (nsFd) => {
       await withOptionalNetns(spec.peer?.netns, async (peerFd) => {
@@ -562,9 +562,9 @@ export function buildAddLinkMessage(spec: LinkSpec, fds: { netnsFd?: number; pee
     if ((!GENERAL_KEYS.has(key) || (vxlanGroup && key === 'group')) && value !== undefined) kindOptions[key] = value;
   }
   if (spec.kind === 'vxlan') kindOptions = vxlanToKernel(kindOptions);
-  // vxlan and xfrm name their lower device `dev` (the kernel's own IFLA_*_LINK): by name or index.
-  if (kindOptions.dev !== undefined && (spec.kind === 'vxlan' || spec.kind === 'xfrm')) {
-    checkLinkRef(kindOptions.dev, 'spec.dev');
+  // Tunnels, vxlan and xfrm name their lower device `dev` (the kernel's own IFLA_*_LINK): by name or index.
+  if (kindOptions.dev !== undefined && kindOptions.dev !== 0 && kindHasDev(spec.kind)) {
+    checkLinkRef(kindOptions.dev, 'spec.dev'); // 0: none, as iproute2 sends for tunnels
     if (typeof kindOptions.dev !== 'number') kindOptions.dev = 0; // add() resolves names first
   }
   if (spec.peer !== undefined && spec.kind !== 'veth') {
@@ -662,6 +662,11 @@ const KINDS_WITHOUT_TABLES = [
   'pfcp',
 ];
 let kindSet: Set<string> | undefined;
+
+/** Whether a kind has its own lower-device option `dev` (a name is looked up before sending). */
+function kindHasDev(kind: string): boolean {
+  return rtLinkSchemas.subMessageFormat('linkinfo-data-msg', kind)?.attributes?.typeOf('dev') !== undefined;
+}
 
 /** Every kind link.add() accepts: those with option tables, and the option-less ones. */
 export function knownKinds(): ReadonlySet<string> {

@@ -7,11 +7,12 @@
 //   node scripts/capture-rule-neigh-fixtures.js
 // It works in a scratch namespace made with `ip netns add` and deletes it. Objects iproute2 here
 // cannot make (dscp, port masks, flow labels) are added with the library and have no `ip` entry.
-const { execFileSync, spawnSync } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const nl = require('..');
+const { captureRequest } = require('./strace-requests');
 
 const { AF_BRIDGE, AF_INET, AF_INET6, AF_UNSPEC, NTF_PROXY } = nl.codec.constants;
 
@@ -264,22 +265,7 @@ const WANTED = new Set(
 
 function captureRequests() {
   const links = Object.fromEntries(json('ip', ['link', 'show']).map((l) => [l.ifname, l.ifindex]));
-  const messages = REQUESTS.map(([cmd, ...args]) => {
-    const fds = Array.from({ length: 16 }, (_, i) => i + 3).join(',');
-    const out = spawnSync('strace', ['-e', 'trace=sendmsg', '-e', `write=${fds}`, cmd, '-n', ns, ...args], {
-      encoding: 'utf8',
-    });
-    // Hex dump blocks: ' * N bytes in buffer 0' then ' | 00000  2c 00 ...  text |' lines.
-    const buffers = [];
-    for (const line of out.stderr.split('\n')) {
-      if (/^ \* \d+ bytes in buffer/.test(line)) buffers.push([]);
-      const m = /^ \| [0-9a-f]{5} {2}((?:[0-9a-f]{2} {1,2}){1,16})/.exec(line);
-      if (m && buffers.length) buffers[buffers.length - 1].push(m[1].replace(/\s+/g, ''));
-    }
-    const hex = buffers.map((b) => b.join('')).find((h) => WANTED.has(Buffer.from(h, 'hex').readUInt16LE(4)));
-    if (!hex) throw new Error(`no request captured for ${cmd} ${args.join(' ')}:\n${out.stderr}`);
-    return { command: [cmd, ...args].join(' '), accepted: out.status === 0, hex };
-  });
+  const messages = REQUESTS.map(([cmd, ...args]) => captureRequest(cmd, args, ns, WANTED));
   write('requests.json', {
     source: 'iproute2 requests via strace',
     iproute2: run('ip', ['-V']).trim(),

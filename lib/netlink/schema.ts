@@ -478,6 +478,7 @@ function makeAttributeCodec(def: AttributeDef, family: FamilySchemas): Attribute
       const schema = () => (nested ??= family.attributeSet(def.nestedAttributes!));
       const element: AttributeDef = { ...def, type: sub, multiAttr: false };
       const elementCodec = sub === 'nest' ? undefined : makeAttributeCodec(element, family);
+      const first = def.indexStart ?? 1;
       return {
         def,
         decode: (buf, off, len, parent) => {
@@ -492,12 +493,12 @@ function makeAttributeCodec(def: AttributeDef, family: FamilySchemas): Attribute
           const at = w.begin(typeNla);
           v.forEach((item, i) => {
             if (elementCodec) {
-              // Element attributes are numbered by position (from 1), the type ignored.
+              // Element attributes are numbered by position, the type ignored.
               const inner = w.pos;
               elementCodec.encode(w, item, parent, `${path}[${i}]`);
-              w.buf.writeUInt16LE(i + 1, inner + 2);
+              w.buf.writeUInt16LE(i + first, inner + 2);
             } else {
-              const inner = w.begin(i + 1);
+              const inner = w.begin(i + first);
               schema().encode(w, item as Record<string, unknown>, `${path}[${i}]`);
               w.end(inner);
             }
