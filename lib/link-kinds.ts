@@ -174,6 +174,7 @@ const formats: SubMessageFormatDef[] = [
  * A kind's own lower-device attribute (IFLA_GRE_LINK, IFLA_IPTUN_LINK, ...)
  * is `dev`, as vxlan's: `link` is always the generic parent (IFLA_LINK).
  * Bond's address lists are numbered from 0, as the kernel numbers them.
+ * IFLA_PROP_LIST goes with NLA_F_NESTED.
  */
 function adjustGenerated(
   sets: Record<string, AttributeSetDef>,
@@ -183,6 +184,9 @@ function adjustGenerated(
   for (const [name, set] of Object.entries(sets)) {
     let attributes = set.attributes;
     if (kindSets.has(name)) attributes = attributes.map((a) => (a.name === 'link' ? { ...a, name: 'dev' } : a));
+    // IFLA_PROP_LIST is past ifla_policy's strict_start_type: the kernel wants NLA_F_NESTED (as iproute2 sends it).
+    if (name === 'link-attrs')
+      attributes = attributes.map((a) => (a.name === 'propList' ? { ...a, nestedFlag: true } : a));
     if (name === 'linkinfo-bond-attrs')
       attributes = attributes.map((a) => (a.type === 'indexed-array' ? { ...a, indexStart: 0 } : a));
     out[name] = attributes === set.attributes ? set : { ...set, attributes };

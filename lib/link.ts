@@ -32,6 +32,10 @@ import {
   IFF_UP,
   IFLA_STATS,
   IFNAMSIZ,
+  IN6_ADDR_GEN_MODE_EUI64,
+  IN6_ADDR_GEN_MODE_NONE,
+  IN6_ADDR_GEN_MODE_RANDOM,
+  IN6_ADDR_GEN_MODE_STABLE_PRIVACY,
   NLM_F_ACK,
   NLM_F_CREATE,
   NLM_F_DUMP,
@@ -48,6 +52,7 @@ import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import { TunApi } from './tun';
+import { AltNameApi } from './link-altnames';
 import { vxlanFromKernel, vxlanToKernel } from './link-kinds';
 
 /** 64-bit interface counters (rtnl_link_stats64), as numbers exact to 2^53. */
@@ -113,6 +118,8 @@ export interface Link {
   /** The kind of master this link is a port of, and its port options. */
   portKind?: string;
   portInfo?: Record<string, unknown>;
+  /** IPv6 link-local address generation: 'eui64', 'none', 'stable_secret', 'random' (or a number). */
+  addrGenMode?: string | number;
 }
 
 /** A link by name (or altname) or by index. */
@@ -166,9 +173,19 @@ export interface LinkChanges {
   txQueueLen?: number;
   group?: number;
   promisc?: boolean;
+  /** IPv6 link-local address generation (IFLA_INET6_ADDR_GEN_MODE): 'eui64', 'none', 'stable_secret', 'random'. */
+  addrGenMode?: 'eui64' | 'none' | 'stable_secret' | 'random';
+  /**
+   * Options of this link as a port of its master, named as `portInfo`
+   * decodes them (bridge: learning, cost, priority, flood, hairpin,
+   * isolated, ...; bond: queueId, prio): `ip link set X type bridge_slave ...`.
+   */
+  portInfo?: Record<string, unknown>;
 }
 
 export interface LinkFilter {
+  /** Read another namespace's links through its id here (IFLA_TARGET_NETNSID), without a socket there. */
+  nsid?: number;
   kind?: string;
   /** Links enslaved to this master (name or index). */
   master?: LinkRef;
@@ -281,6 +298,11 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
     const data = info.data as Record<string, unknown>;
     link.info = link.kind === 'vxlan' ? vxlanFromKernel(data) : data;
   }
+  const inet6 = (a.afSpec as Decoded | undefined)?.inet6 as Decoded | undefined;
+  if (inet6?.addrGenMode !== undefined) {
+    const mode = inet6.addrGenMode as number;
+    link.addrGenMode = ADDR_GEN_MODE_NAMES[mode] ?? mode;
+  }
   if (info?.slaveKind !== undefined) link.portKind = info.slaveKind as string;
   if (info?.slaveData !== undefined && !Buffer.isBuffer(info.slaveData)) {
     link.portInfo = info.slaveData as Record<string, unknown>;
@@ -324,16 +346,32 @@ function byName(name: string): Record<string, unknown> {
 }
 
 /** A message addressed to one link, by index or by name. */
-function buildForLink(type: number, ref: LinkRef): Buffer {
+function buildForLink(type: number, ref: LinkRef, extra: Record<string, unknown> = {}): Buffer {
   return typeof ref === 'number'
-    ? buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, {})
-    : buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, {}, byName(ref));
+    ? buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, { index: ref }, extra)
+    : buildLinkMessage(type, NLM_F_REQUEST | NLM_F_ACK, {}, { ...byName(ref), ...extra });
 }
 
-/** A lookup by name or index, the way `ip link show dev X` asks. */
-export function buildGetLink(ref: LinkRef): Buffer {
-  return buildForLink(RTM_GETLINK, ref);
+/** A lookup by name or index, the way `ip link show dev X` asks; in another namespace by its nsid. */
+export function buildGetLink(ref: LinkRef, nsid?: number): Buffer {
+  return buildForLink(RTM_GETLINK, ref, nsid === undefined ? {} : { targetNetnsid: nsid });
 }
+
+function checkNsid(nsid: unknown, argument: string): number | undefined {
+  if (nsid === undefined) return undefined;
+  if (typeof nsid !== 'number' || !Number.isInteger(nsid) || nsid < 0 || nsid > 0x7fffffff)
+    throw invalidValue(argument, nsid, 'must be a namespace id (an integer 0-2147483647, see netns.getId)');
+  return nsid;
+}
+
+/** IFLA_INET6_ADDR_GEN_MODE values, as `ip -d link` names them. */
+const ADDR_GEN_MODES: Record<string, number> = {
+  eui64: IN6_ADDR_GEN_MODE_EUI64,
+  none: IN6_ADDR_GEN_MODE_NONE,
+  stable_secret: IN6_ADDR_GEN_MODE_STABLE_PRIVACY,
+  random: IN6_ADDR_GEN_MODE_RANDOM,
+};
+const ADDR_GEN_MODE_NAMES = Object.fromEntries(Object.entries(ADDR_GEN_MODES).map(([n, v]) => [v, n]));
 
 const GENERAL_KEYS = new Set([
   'name',
@@ -369,6 +407,8 @@ export interface LinkContext {
 export class LinkApi {
   /** tun/tap devices: create, open a queue as a packet stream, delete. */
   readonly tun: TunApi;
+  /** Alternative names: add, del, list. */
+  readonly altNames: AltNameApi;
 
   constructor(private readonly ctx: () => LinkContext) {
     this.tun = new TunApi(() => {
@@ -376,6 +416,7 @@ export class LinkApi {
       if (!c.namespaceFd) throw new Error('link.tun needs a handle that knows its namespace fd');
       return { namespaceFd: () => c.namespaceFd!() };
     }, this);
+    this.altNames = new AltNameApi(ctx, this);
   }
 
   /**
@@ -425,6 +466,8 @@ export class LinkApi {
     if (filter.master !== undefined) checkLinkRef(filter.master, 'filter.master');
     const master = filter.master === undefined ? undefined : await this.indexOf(filter.master);
     const attrs: Record<string, unknown> = {};
+    const nsid = checkNsid(filter.nsid, 'filter.nsid');
+    if (nsid !== undefined) attrs.targetNetnsid = nsid;
     if (master !== undefined) attrs.master = master;
     if (filter.kind !== undefined) attrs.linkinfo = { kind: filter.kind };
     const message = buildLinkMessage(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, {}, attrs);
@@ -443,9 +486,10 @@ export class LinkApi {
    * @example
    * const { index, mtu } = await nl.link.get('eth0')
    */
-  async get(ref: LinkRef, options: RequestOptions = {}): Promise<Link> {
+  async get(ref: LinkRef, options: RequestOptions & { nsid?: number } = {}): Promise<Link> {
     checkLinkRef(ref, 'link');
-    const [link] = await request(this.ctx().route(), buildGetLink(ref), decodeLinkReply, {
+    const nsid = checkNsid(options.nsid, 'options.nsid');
+    const [link] = await request(this.ctx().route(), buildGetLink(ref, nsid), decodeLinkReply, {
       ...options,
       operation: 'RTM_GETLINK',
     });
@@ -506,6 +550,29 @@ export class LinkApi {
     if (changes.name !== undefined) validateLinkName(changes.name, 'changes.name');
     if (changes.netns !== undefined) checkNetnsRef(changes.netns, 'changes.netns');
     const attrs = linkAttributes(changes, 'changes');
+    if (changes.addrGenMode !== undefined) {
+      const mode = ADDR_GEN_MODES[changes.addrGenMode as string];
+      if (mode === undefined)
+        throw invalidValue(
+          'changes.addrGenMode',
+          changes.addrGenMode,
+          `must be one of ${Object.keys(ADDR_GEN_MODES).join(', ')}`,
+        );
+      attrs.afSpec = { inet6: { addrGenMode: mode } };
+    }
+    if (changes.portInfo !== undefined) {
+      if (typeof changes.portInfo !== 'object' || changes.portInfo === null)
+        throw invalidType('changes.portInfo', 'an object of port options', changes.portInfo);
+      // The options are the master's kind's: which one, the link says.
+      const { portKind } = await this.get(ref);
+      if (portKind === undefined)
+        throw invalidValue(
+          'changes.portInfo',
+          changes.portInfo,
+          `applies to a port of a bridge or bond; ${ref} has no master`,
+        );
+      attrs.linkinfo = { slaveKind: portKind, slaveData: changes.portInfo };
+    }
     if (changes.master === null) attrs.master = 0;
     else if (changes.master !== undefined) attrs.master = await this.indexOf(changes.master);
     // Renaming needs the index; otherwise the name identifies the link.
@@ -597,7 +664,20 @@ export function buildAddLinkMessage(spec: LinkSpec, fds: { netnsFd?: number; pee
   return w.take();
 }
 
-const SET_KEYS = new Set(['up', 'mtu', 'mac', 'name', 'alias', 'master', 'netns', 'txQueueLen', 'group', 'promisc']);
+const SET_KEYS = new Set([
+  'up',
+  'mtu',
+  'mac',
+  'name',
+  'alias',
+  'master',
+  'netns',
+  'txQueueLen',
+  'group',
+  'promisc',
+  'addrGenMode',
+  'portInfo',
+]);
 
 function decodeLinkReply(buf: Buffer, off: number, len: number, type: number): Link | undefined {
   return type === RTM_NEWLINK ? decodeLink(buf, off, len) : undefined;

@@ -92,6 +92,38 @@ const ERRATA = {
     // enum nft_fib_result starts with NFT_FIB_RESULT_UNSPEC = 0.
     (doc) => setEnumStart(doc, 'fib-result', 1),
   ],
+  'rt-link': [
+    // Bridge port switches are u8 0/1 both ways (br_port_policy NLA_U8, br_port_fill_attrs nla_put_u8),
+    // not flags (spec: flag). IFLA_BRPORT_FLUSH alone is a flag.
+    (doc) =>
+      retypeAttrs(
+        doc,
+        'linkinfo-brport-attrs',
+        [
+          'mode',
+          'guard',
+          'protect',
+          'fast-leave',
+          'learning',
+          'unicast-flood',
+          'proxyarp',
+          'learning-sync',
+          'proxyarp-wifi',
+          'mcast-flood',
+          'mcast-to-ucast',
+          'vlan-tunnel',
+          'bcast-flood',
+          'neigh-suppress',
+          'isolated',
+          'mrp-ring-open',
+          'mrp-in-open',
+          'locked',
+          'mab',
+          'neigh-vlan-suppress',
+        ],
+        { type: 'u8' },
+      ),
+  ],
   'rt-route': [
     // RTA_DST, RTA_SRC, RTA_GATEWAY, RTA_PREFSRC hold an address of the route's family (spec: ipv4).
     (doc) => retypeAttrs(doc, 'route-attrs', ['dst', 'src', 'gateway', 'prefsrc'], { 'display-hint': 'ipv4-or-v6' }),

@@ -466,7 +466,7 @@ function makeAttributeCodec(def: AttributeDef, family: FamilySchemas): Attribute
         decode: (buf, off, len) => schema().decode(buf, off, off + len),
         encode: (w, v, _p, path) => {
           if (typeof v !== 'object' || v === null) throw invalidType(path, 'an object', v);
-          const at = w.begin(typeNla);
+          const at = w.begin(def.nestedFlag ? typeNla | NLA_F_NESTED : typeNla);
           schema().encode(w, v as Record<string, unknown>, path);
           w.end(at);
         },

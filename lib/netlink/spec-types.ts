@@ -41,6 +41,8 @@ export interface AttributeDef {
   nestedAttributes?: string;
   /** Element type of an 'indexed-array' ('nest' or a scalar type). */
   subType?: AttributeType;
+  /** Send a 'nest' with NLA_F_NESTED, for attributes whose kernel policy validates strictly. */
+  nestedFlag?: boolean;
   /** Number of an 'indexed-array''s first element (default 1, as tc actions need; some kernel code uses 0). */
   indexStart?: number;
   /** Struct layout of a 'binary' payload. */

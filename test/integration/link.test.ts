@@ -220,3 +220,83 @@ describeRoot('the default handle', () => {
     expect(result.nftables).toBe(probe.nftables);
   });
 });
+
+describeRoot('link management: altnames, port options, address generation, other namespaces by id', () => {
+  const ns = useNetns();
+  let h: nl.Handle;
+  beforeAll(async () => {
+    h = await nl.open({ netns: ns.name });
+    await h.link.add({ kind: 'bridge', name: 'br0' });
+    await h.link.add({ kind: 'veth', name: 'pa', peer: { name: 'pb' }, master: 'br0' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('alternative names: added, listed, used for lookup, deleted, as ip sees them', async () => {
+    const long = 'a-rather-long-alternative-name-for-pa';
+    await h.link.altNames.add('pa', [long, 'pa-alt']);
+    expect(await h.link.altNames.list('pa')).toEqual([long, 'pa-alt']);
+    const [l] = ipJson(['link', 'show', 'dev', 'pa'], ns.name);
+    expect(l.altnames).toEqual([long, 'pa-alt']);
+    expect((await h.link.get(long)).name).toBe('pa');
+    await expect(h.link.altNames.add('pb', long)).rejects.toMatchObject({ code: 'EEXIST' });
+    await h.link.altNames.del(long, 'pa-alt');
+    expect((await h.link.get('pa')).altNames).toEqual([long]);
+    ip(['link', 'property', 'del', 'dev', 'pa', 'altname', long], ns.name);
+    expect(await h.link.altNames.list('pa')).toEqual([]);
+    await expect(h.link.altNames.add('pa', 'x'.repeat(128))).rejects.toBeInstanceOf(TypeError);
+    await expect(h.link.altNames.add('pa', [])).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('bridge port options: set by link.set({ portInfo }), as ip -d shows them, and decoded back', async () => {
+    // hairpin is IFLA_BRPORT_MODE: the kernel's name, 'mode'
+    await h.link.set('pa', { portInfo: { learning: 0, cost: 10, priority: 5, mode: 1, isolated: 1 } });
+    const [l] = ipJson(['-d', 'link', 'show', 'dev', 'pa'], ns.name);
+    expect(l.linkinfo.info_slave_kind).toBe('bridge');
+    expect(l.linkinfo.info_slave_data).toMatchObject({
+      learning: false,
+      cost: 10,
+      priority: 5,
+      hairpin: true,
+      isolated: true,
+    });
+    const ours = await h.link.get('pa');
+    expect(ours.portKind).toBe('bridge');
+    expect(ours.portInfo).toMatchObject({ learning: 0, cost: 10, priority: 5, mode: 1, isolated: 1 });
+    // set by ip, read by us
+    ip(['link', 'set', 'dev', 'pa', 'type', 'bridge_slave', 'learning', 'on', 'cost', '20'], ns.name);
+    expect((await h.link.get('pa')).portInfo).toMatchObject({ learning: 1, cost: 20 });
+    await expect(h.link.set('br0', { portInfo: { cost: 1 } })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('address generation mode, both ways', async () => {
+    await h.link.set('pb', { addrGenMode: 'none' });
+    expect(
+      (ipJson(['-d', 'link', 'show', 'dev', 'pb'], ns.name)[0] as { inet6_addr_gen_mode: string }).inet6_addr_gen_mode,
+    ).toBe('none');
+    expect((await h.link.get('pb')).addrGenMode).toBe('none');
+    ip(['link', 'set', 'dev', 'pb', 'addrgenmode', 'random'], ns.name);
+    expect((await h.link.get('pb')).addrGenMode).toBe('random');
+    await expect(h.link.set('pb', { addrGenMode: 'bogus' as 'none' })).rejects.toBeInstanceOf(TypeError);
+  });
+
+  it('reads another namespace through its nsid (IFLA_TARGET_NETNSID), the same links as a handle there', async () => {
+    const other = `${ns.name}-other`;
+    ip(['netns', 'add', other]);
+    try {
+      ip(['link', 'add', 'seen0', 'type', 'bridge'], other);
+      await h.nsid.set(other, 31);
+      const viaId = await h.link.list({ nsid: 31 });
+      await using there = await nl.open({ netns: other });
+      const direct = await there.link.list();
+      expect(viaId.map((l) => [l.index, l.name])).toEqual(direct.map((l) => [l.index, l.name]));
+      expect((await h.link.get('seen0', { nsid: 31 })).kind).toBe('bridge');
+      await expect(h.link.get('seen0')).rejects.toMatchObject({ code: 'ENODEV' });
+      await expect(h.link.list({ nsid: 99 })).rejects.toMatchObject({ code: 'EINVAL' });
+      await expect(h.link.list({ nsid: -1 })).rejects.toBeInstanceOf(TypeError);
+    } finally {
+      ip(['netns', 'del', other]);
+    }
+  });
+});
