@@ -12,6 +12,7 @@ import { NsidApi } from './nsid';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
 import { RouteApi } from './route';
+import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
 import {
@@ -112,6 +113,8 @@ export class Handle {
   readonly link: LinkApi;
   readonly addr: AddrApi;
   readonly route: RouteApi;
+  /** Bridge VLAN filtering entries. */
+  readonly bridge: BridgeApi;
   readonly nexthop: NexthopApi;
   /** Ids of other namespaces as seen from this one. */
   readonly nsid: NsidApi;
@@ -139,6 +142,7 @@ export class Handle {
     this.link = this.context.link;
     this.addr = new AddrApi(() => this.context);
     this.route = new RouteApi(() => this.context);
+    this.bridge = new BridgeApi(() => this.context);
     this.nexthop = new NexthopApi(() => this.context);
     this.nsid = new NsidApi(() => this.context);
     this.sysctl = new SysctlApi(() => this.context);

@@ -13,6 +13,7 @@ import * as netns from './netns-module';
 import { SysctlApi } from './sysctl';
 import { NexthopApi } from './nexthop';
 import { RouteApi } from './route';
+import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
 import * as codec from './codec';
@@ -53,6 +54,7 @@ export type { Neighbour, NeighbourSpec, NeighbourFilter } from './neigh';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
+export type { BridgeVlan, BridgeVlanSpec } from './bridge';
 export type { NsidOptions } from './nsid';
 export { netns, codec };
 
@@ -64,6 +66,9 @@ export const addr: AddrApi = new AddrApi(() => getDefaultHandle().context);
 
 /** The route group on the default handle. */
 export const route: RouteApi = new RouteApi(() => getDefaultHandle().context);
+
+/** The bridge group (VLAN entries) on the default handle. */
+export const bridge: BridgeApi = new BridgeApi(() => getDefaultHandle().context);
 
 /** The sysctl group on the default handle: network sysctls of the home namespace. */
 export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle().context);
