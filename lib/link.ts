@@ -52,6 +52,7 @@ import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import { TunApi } from './tun';
+import { parseMac } from './netlink/address';
 import { AltNameApi } from './link-altnames';
 import { vxlanFromKernel, vxlanToKernel } from './link-kinds';
 
@@ -140,7 +141,8 @@ export interface LinkSpecBase {
   link?: LinkRef;
   txQueueLen?: number;
   alias?: string;
-  group?: number;
+  /** Device group (IFLA_GROUP); for a vxlan, a string is its multicast group address instead. */
+  group?: number | string;
   numTxQueues?: number;
   numRxQueues?: number;
 }
@@ -703,7 +705,11 @@ function linkAttributes(
   if (spec.mtu !== undefined) attrs.mtu = checkU32(spec.mtu, `${argument}.mtu`);
   if (spec.mac !== undefined) {
     if (typeof spec.mac !== 'string') throw invalidType(`${argument}.mac`, 'a MAC address string', spec.mac);
-    attrs.address = spec.mac;
+    const mac = parseMac(spec.mac);
+    // Every kind link.add makes with a settable address is Ethernet-like: 6 bytes.
+    if (!mac || mac.length !== 6)
+      throw invalidValue(`${argument}.mac`, spec.mac, "must be a MAC address like '02:00:00:00:00:01'");
+    attrs.address = mac;
   }
   if (spec.txQueueLen !== undefined) attrs.txqlen = checkU32(spec.txQueueLen, `${argument}.txQueueLen`);
   if (spec.alias !== undefined) {

@@ -49,6 +49,19 @@ describe('input validation before any syscall', () => {
     await expect(link.add({ kind: 'bridge', name: 'b', forwardDelay: 2 ** 32 })).rejects.toBeInstanceOf(RangeError);
   });
 
+  it('link.add names the kinds it knows when given another, and checks kind options', async () => {
+    const error = await link.add({ kind: 'wibble', name: 'w0' }).catch((e: Error) => e);
+    expect(error).toEqual(typeError());
+    expect((error as Error).message).toMatch(/must be a link kind: .*bridge.*veth.*vxlan/);
+    await expect(link.add({ kind: 'vxlan', name: 'vx0', vni: 2 ** 24 })).rejects.toBeInstanceOf(RangeError);
+    await expect(link.add({ kind: 'vxlan', name: 'vx0', vni: 1, remote: '239.1.1.1' })).rejects.toEqual(typeError());
+    await expect(link.add({ kind: 'vxlan', name: 'vx0', vni: 1, group: '10.0.0.1' })).rejects.toEqual(typeError());
+    await expect(link.add({ kind: 'vxlan', name: 'vx0', vni: 1, local: 'nope' })).rejects.toEqual(typeError());
+    await expect(link.add({ kind: 'macvlan', name: 'mv0', mode: 'sideways' })).rejects.toEqual(typeError());
+    await expect(link.add({ kind: 'bridge', name: 'b', mac: 'aa:bb:cc' })).rejects.toBeInstanceOf(TypeError);
+    await expect(link.add({ kind: 'bridge', name: 'b', mtu: 2 ** 32 })).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('link.set rejects keys it does not change, and bad values', async () => {
     await expect(link.set('lo', { colour: 'red' } as never)).rejects.toEqual(typeError());
     await expect(link.set('lo', { name: 'x'.repeat(20) })).rejects.toEqual(typeError());
