@@ -119,6 +119,10 @@ export interface Link {
   /** The kind of master this link is a port of, and its port options. */
   portKind?: string;
   portInfo?: Record<string, unknown>;
+  /** IFLA_INFO_DATA as hex, for a kind the library has no table for. */
+  rawInfo?: string;
+  /** IFLA_INFO_SLAVE_DATA as hex, for a master kind the library has no table for. */
+  rawPortInfo?: string;
   /** IPv6 link-local address generation: 'eui64', 'none', 'stable_secret', 'random' (or a number). */
   addrGenMode?: string | number;
 }
@@ -175,6 +179,10 @@ export interface LinkChanges {
   txQueueLen?: number;
   group?: number;
   promisc?: boolean;
+  /** IFLA_INFO_DATA as hex, for a kind the library has no table for. */
+  rawInfo?: string;
+  /** IFLA_INFO_SLAVE_DATA as hex, for a master kind the library has no table for. */
+  rawPortInfo?: string;
   /** IPv6 link-local address generation (IFLA_INET6_ADDR_GEN_MODE): 'eui64', 'none', 'stable_secret', 'random'. */
   addrGenMode?: 'eui64' | 'none' | 'stable_secret' | 'random';
   /**
@@ -296,7 +304,8 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
   if (a.numRxQueues !== undefined) link.numRxQueues = a.numRxQueues as number;
   if (a.carrier !== undefined) link.carrier = a.carrier === 1;
   if (a.stats64 !== undefined) link.stats = a.stats64 as LinkStats;
-  if (info?.data !== undefined && !Buffer.isBuffer(info.data)) {
+  if (Buffer.isBuffer(info?.data)) link.rawInfo = (info.data as Buffer).toString('hex');
+  else if (info?.data !== undefined) {
     const data = info.data as Record<string, unknown>;
     link.info = link.kind === 'vxlan' ? vxlanFromKernel(data) : data;
   }
@@ -306,7 +315,8 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
     link.addrGenMode = ADDR_GEN_MODE_NAMES[mode] ?? mode;
   }
   if (info?.slaveKind !== undefined) link.portKind = info.slaveKind as string;
-  if (info?.slaveData !== undefined && !Buffer.isBuffer(info.slaveData)) {
+  if (Buffer.isBuffer(info?.slaveData)) link.rawPortInfo = (info.slaveData as Buffer).toString('hex');
+  else if (info?.slaveData !== undefined) {
     link.portInfo = info.slaveData as Record<string, unknown>;
   }
   return link;
