@@ -13,13 +13,16 @@ import {
   NETNSA_NSID,
   NETNSA_NSID_NOT_ASSIGNED,
   NETNSA_TARGET_NSID,
+  NETLINK_ROUTE,
   NLM_F_REQUEST,
+  RTM_DELNSID,
   RTM_GETNSID,
   RTM_NEWNSID,
 } from './netlink/constants';
 import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import type { LinkContext } from './link';
+import { registerDecoder } from './registry';
 
 /** struct rtgenmsg: one family byte, padded to 4 by NLMSG_ALIGN. */
 const RTGENMSG_LEN = 4;
@@ -60,6 +63,22 @@ export function decodeNsidReply(buf: Buffer, offset: number, length: number): nu
   });
   return nsid === undefined || nsid === NETNSA_NSID_NOT_ASSIGNED ? undefined : nsid;
 }
+
+/** An RTM_NEWNSID / RTM_DELNSID notification: a namespace got an id here, or lost it (it died). */
+export interface NsidEvent {
+  nsid: number | undefined;
+}
+
+registerDecoder(NETLINK_ROUTE, RTM_NEWNSID, {
+  object: 'nsid',
+  event: 'new',
+  decode: (buf, off, len) => ({ nsid: decodeNsidReply(buf, off, len) }) satisfies NsidEvent,
+});
+registerDecoder(NETLINK_ROUTE, RTM_DELNSID, {
+  object: 'nsid',
+  event: 'del',
+  decode: (buf, off, len) => ({ nsid: decodeNsidReply(buf, off, len) }) satisfies NsidEvent,
+});
 
 /**
  * The `nsid` group of a handle: ids of other namespaces as seen from the

@@ -123,6 +123,7 @@ const GROUPS = [
   { header: 'linux/fib_rules.h', prefixes: ['FRA_', 'FR_ACT_', 'FIB_RULE_'] },
   { header: 'linux/nexthop.h', prefixes: ['NHA_', 'NEXTHOP_GRP_'] },
   { header: 'linux/net_namespace.h', prefixes: ['NETNSA_'] },
+  { header: 'linux/netconf.h', prefixes: ['NETCONFA_'] },
   {
     header: 'linux/if_bridge.h',
     prefixes: ['IFLA_BRIDGE_', 'BRIDGE_', 'BR_', 'MDBA_', 'MDB_', 'MDBE_'],

@@ -1328,6 +1328,21 @@ export const NETNSA_TARGET_NSID = 4;
 export const NETNSA_CURRENT_NSID = 5;
 export const NETNSA_MAX = 5;
 
+// linux/netconf.h
+export const NETCONFA_UNSPEC = 0;
+export const NETCONFA_IFINDEX = 1;
+export const NETCONFA_FORWARDING = 2;
+export const NETCONFA_RP_FILTER = 3;
+export const NETCONFA_MC_FORWARDING = 4;
+export const NETCONFA_PROXY_NEIGH = 5;
+export const NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN = 6;
+export const NETCONFA_INPUT = 7;
+export const NETCONFA_BC_FORWARDING = 8;
+export const NETCONFA_MAX = 8;
+export const NETCONFA_ALL = -1;
+export const NETCONFA_IFINDEX_ALL = -1;
+export const NETCONFA_IFINDEX_DEFAULT = -2;
+
 // linux/if_bridge.h
 export const BR_STATE_DISABLED = 0;
 export const BR_STATE_LISTENING = 1;
