@@ -11,6 +11,7 @@ import { LinkApi, type LinkContext } from './link';
 import { NsidApi } from './nsid';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
+import { TcApi } from './tc';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -102,6 +103,8 @@ export class Handle implements LinkContext, SysctlContext {
   /** Network sysctls of this handle's namespace. */
   readonly sysctl: SysctlApi;
   readonly nexthop: NexthopApi;
+  /** Traffic control: qdisc, class, filter, action. */
+  readonly tc: TcApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -116,6 +119,7 @@ export class Handle implements LinkContext, SysctlContext {
     this.nsid = new NsidApi(() => this);
     this.sysctl = new SysctlApi(() => this);
     this.nexthop = new NexthopApi(() => this);
+    this.tc = new TcApi(() => this);
   }
 
   get isClosed(): boolean {

@@ -12,6 +12,7 @@ import { LinkApi } from './link';
 import * as netns from './netns-module';
 import { SysctlApi } from './sysctl';
 import { NexthopApi } from './nexthop';
+import { TcApi } from './tc';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -31,6 +32,29 @@ export type {
   NexthopBucket,
   NexthopBucketFilter,
 } from './nexthop';
+export type {
+  Qdisc,
+  TcClass,
+  TcFilter,
+  QdiscSpec,
+  QdiscRef,
+  QdiscFilter,
+  ClassSpec,
+  ClassRef,
+  ClassFilter,
+  FilterSpec,
+  FilterRef,
+  FilterFilter,
+  ActionRef,
+  TcAction,
+  TcActionInfo,
+  TcStats,
+  Verdict,
+  U32Match,
+  U32Key,
+  ClassicBpfInstruction,
+  ServiceCurve,
+} from './tc';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -47,6 +71,9 @@ export const addr: AddrApi = new AddrApi(() => getDefaultHandle());
 export const sysctl: SysctlApi = new SysctlApi(() => getDefaultHandle());
 /** The nexthop group on the default handle. */
 export const nexthop: NexthopApi = new NexthopApi(() => getDefaultHandle());
+
+/** The tc group (qdisc, class, filter, action) on the default handle. */
+export const tc: TcApi = new TcApi(() => getDefaultHandle());
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

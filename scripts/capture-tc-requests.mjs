@@ -28,7 +28,10 @@ const COMMANDS = [
   ['class htb mpu overhead', 'class add dev va parent 1: classid 1:40 htb rate 2mbit mpu 64 overhead 4'],
   ['class htb change', 'class change dev va parent 1: classid 1:10 htb rate 5mbit ceil 20mbit'],
   ['qdisc tbf', 'qdisc add dev va parent 1:10 handle 10: tbf rate 1mbit burst 32kbit latency 400ms'],
-  ['qdisc tbf limit peakrate', 'qdisc add dev va parent 1:20 handle 20: tbf rate 1mbit burst 10kb limit 30000 peakrate 2mbit mtu 1600'],
+  [
+    'qdisc tbf limit peakrate',
+    'qdisc add dev va parent 1:20 handle 20: tbf rate 1mbit burst 10kb limit 30000 peakrate 2mbit mtu 1600',
+  ],
   ['qdisc tbf 64-bit rate', 'qdisc add dev va parent 1:30 handle 30: tbf rate 40gbit burst 1mb latency 10ms'],
   ['qdisc pfifo', 'qdisc add dev vb root handle 2: pfifo limit 100'],
   ['qdisc bfifo', 'qdisc replace dev vb root handle 2: bfifo limit 64kb'],
@@ -36,11 +39,20 @@ const COMMANDS = [
   ['qdisc prio', 'qdisc replace dev vb root handle 2: prio bands 4 priomap 1 2 2 2 1 2 0 0 1 1 1 1 1 1 1 1'],
   ['qdisc sfq', 'qdisc replace dev vb root handle 2: sfq perturb 10 quantum 1514 limit 127'],
   ['qdisc fq', 'qdisc replace dev vb root handle 2: fq limit 10000 flow_limit 100 quantum 3028 maxrate 1mbit'],
-  ['qdisc fq_codel', 'qdisc replace dev vb root handle 2: fq_codel limit 1000 flows 512 target 5ms interval 100ms quantum 1514 ecn'],
+  [
+    'qdisc fq_codel',
+    'qdisc replace dev vb root handle 2: fq_codel limit 1000 flows 512 target 5ms interval 100ms quantum 1514 ecn',
+  ],
   ['qdisc codel', 'qdisc replace dev vb root handle 2: codel limit 1000 target 5ms interval 100ms noecn'],
   ['qdisc cake', 'qdisc replace dev vb root handle 2: cake bandwidth 10mbit'],
-  ['qdisc netem', 'qdisc replace dev vb root handle 2: netem delay 100ms loss 1% duplicate 2% reorder 25% rate 1mbit limit 500'],
-  ['qdisc red', 'qdisc replace dev vb root handle 2: red limit 400000 min 30000 max 90000 avpkt 1000 burst 55 bandwidth 10mbit probability 0.02'],
+  [
+    'qdisc netem',
+    'qdisc replace dev vb root handle 2: netem delay 100ms loss 1% duplicate 2% reorder 25% rate 1mbit limit 500',
+  ],
+  [
+    'qdisc red',
+    'qdisc replace dev vb root handle 2: red limit 400000 min 30000 max 90000 avpkt 1000 burst 55 bandwidth 10mbit probability 0.02',
+  ],
   ['qdisc hfsc', 'qdisc replace dev vb root handle 2: hfsc default 1'],
   ['qdisc drr', 'qdisc replace dev vb root handle 3: drr'],
   ['class drr', 'class add dev vb parent 3: classid 3:1 drr quantum 1500'],
@@ -60,28 +72,49 @@ const COMMANDS = [
     'filter u32 link hashkey',
     'filter add dev va parent 1: protocol ip prio 3 u32 ht 800:: match ip dst 10.1.0.0/16 hashkey mask 0x000000ff at 16 link 2:',
   ],
-  ['filter u32 in hash bucket', 'filter add dev va parent 1: protocol ip prio 3 u32 ht 2:7: match ip dst 10.1.0.7/32 flowid 1:10'],
+  [
+    'filter u32 in hash bucket',
+    'filter add dev va parent 1: protocol ip prio 3 u32 ht 2:7: match ip dst 10.1.0.7/32 flowid 1:10',
+  ],
   [
     'filter u32 mirred',
     'filter add dev va ingress protocol ip prio 5 u32 match ip dst 10.9.0.0/16 action mirred egress redirect dev vb',
   ],
-  ['filter u32 mirror ingress', 'filter add dev va ingress protocol all prio 6 u32 match u32 0 0 action mirred ingress mirror dev vb'],
+  [
+    'filter u32 mirror ingress',
+    'filter add dev va ingress protocol all prio 6 u32 match u32 0 0 action mirred ingress mirror dev vb',
+  ],
   ['filter matchall gact', 'filter add dev va ingress prio 7 matchall action drop'],
   ['filter matchall classid', 'filter add dev va egress prio 8 matchall skip_hw classid 1:1'],
-  ['filter flower', 'filter add dev va ingress protocol ip prio 9 flower ip_proto tcp dst_ip 10.0.0.0/8 dst_port 80 action drop'],
+  [
+    'filter flower',
+    'filter add dev va ingress protocol ip prio 9 flower ip_proto tcp dst_ip 10.0.0.0/8 dst_port 80 action drop',
+  ],
   ['filter basic', 'filter add dev va parent 1: protocol ip prio 10 basic classid 1:10'],
   ['filter fw', 'filter add dev va parent 1: protocol ip prio 11 handle 5 fw classid 1:20'],
   ['filter fw mask', 'filter add dev va parent 1: protocol ip prio 12 handle 6/0xff fw classid 1:20'],
   ['filter bpf bytecode', 'filter add dev va ingress prio 13 bpf bytecode "1,6 0 0 4294967295," classid 1:1'],
-  ['filter police', 'filter add dev va ingress protocol ip prio 14 u32 match u32 0 0 action police rate 1mbit burst 10k conform-exceed drop/pipe'],
-  ['filter skbedit', 'filter add dev va ingress protocol ip prio 15 u32 match u32 0 0 action skbedit mark 7 priority 1:2'],
-  ['filter vlan push', 'filter add dev va ingress protocol ip prio 16 u32 match u32 0 0 action vlan push id 5 priority 3'],
+  [
+    'filter police',
+    'filter add dev va ingress protocol ip prio 14 u32 match u32 0 0 action police rate 1mbit burst 10k conform-exceed drop/pipe',
+  ],
+  [
+    'filter skbedit',
+    'filter add dev va ingress protocol ip prio 15 u32 match u32 0 0 action skbedit mark 7 priority 1:2',
+  ],
+  [
+    'filter vlan push',
+    'filter add dev va ingress protocol ip prio 16 u32 match u32 0 0 action vlan push id 5 priority 3',
+  ],
   ['filter vlan pop', 'filter add dev va ingress protocol ip prio 17 u32 match u32 0 0 action vlan pop'],
   [
     'filter tunnel_key set',
     'filter add dev va ingress protocol ip prio 18 u32 match u32 0 0 action tunnel_key set src_ip 192.0.2.1 dst_ip 192.0.2.2 id 42 dst_port 4789',
   ],
-  ['filter tunnel_key unset', 'filter add dev va ingress protocol ip prio 19 u32 match u32 0 0 action tunnel_key unset'],
+  [
+    'filter tunnel_key unset',
+    'filter add dev va ingress protocol ip prio 19 u32 match u32 0 0 action tunnel_key unset',
+  ],
   ['filter csum', 'filter add dev va ingress protocol ip prio 20 u32 match u32 0 0 action csum ip4h tcp udp'],
   [
     'filter pedit',
@@ -102,7 +135,23 @@ function sh(cmd, args) {
 
 function capture(args) {
   const out = join(dir, 'strace.txt');
-  const r = sh('strace', ['-f', '-e', 'trace=sendmsg', '-xx', '-s', '65536', '-o', out, 'ip', 'netns', 'exec', ns, 'sh', '-c', `tc ${args}`]);
+  const r = sh('strace', [
+    '-f',
+    '-e',
+    'trace=sendmsg',
+    '-xx',
+    '-s',
+    '65536',
+    '-o',
+    out,
+    'ip',
+    'netns',
+    'exec',
+    ns,
+    'sh',
+    '-c',
+    `tc ${args}`,
+  ]);
   const text = readFileSync(out, 'utf8');
   const messages = [];
   const re = /nlmsg_len=(\d+), nlmsg_type=(0x[0-9a-f]+|RTM_\w+).*?nlmsg_flags=([^,]+),.*?\}, "((?:\\x[0-9a-f]{2})*)"/g;
@@ -115,7 +164,22 @@ function capture(args) {
 
 try {
   execFileSync('ip', ['netns', 'add', ns]);
-  execFileSync('ip', ['-n', ns, 'link', 'add', 'va', 'index', '10', 'type', 'veth', 'peer', 'name', 'vb', 'index', '11']);
+  execFileSync('ip', [
+    '-n',
+    ns,
+    'link',
+    'add',
+    'va',
+    'index',
+    '10',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'vb',
+    'index',
+    '11',
+  ]);
   execFileSync('ip', ['-n', ns, 'link', 'set', 'va', 'up']);
   execFileSync('ip', ['-n', ns, 'link', 'set', 'vb', 'up']);
   const fixtures = [];
@@ -127,7 +191,10 @@ try {
   }
   const file = join(ROOT, 'test', 'fixtures', 'tc-requests.json');
   const tc = sh('tc', ['-V']).stdout.trim();
-  writeFileSync(file, JSON.stringify({ kernel: release(), tc, ifindex: { va: 10, vb: 11 }, requests: fixtures }, null, 1) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify({ kernel: release(), tc, ifindex: { va: 10, vb: 11 }, requests: fixtures }, null, 1) + '\n',
+  );
   console.log(`wrote ${fixtures.length} requests to ${file}`);
 } finally {
   sh('ip', ['netns', 'del', ns]);

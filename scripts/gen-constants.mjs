@@ -148,6 +148,7 @@ const GROUPS = [
   },
   { header: 'linux/pkt_cls.h', prefixes: ['TC_', 'TCA_', 'TCF_', 'FLOW_'] },
   { header: 'linux/if_ether.h', prefixes: ['ETH_'] },
+  { header: 'linux/gen_stats.h', prefixes: ['TCA_STATS_'] },
   // tc actions: one header each; tc_gact.h and tc_pedit.h need their own includes.
   { header: 'linux/tc_act/tc_gact.h', prefixes: ['TCA_GACT_', 'PGACT_'] },
   { header: 'linux/tc_act/tc_mirred.h', prefixes: ['TCA_MIRRED_', 'TCA_EGRESS_', 'TCA_INGRESS_'] },

@@ -3509,6 +3509,18 @@ export const ETH_P_XDSA = 248;
 export const ETH_P_MAP = 249;
 export const ETH_P_MCTP = 250;
 
+// linux/gen_stats.h
+export const TCA_STATS_UNSPEC = 0;
+export const TCA_STATS_BASIC = 1;
+export const TCA_STATS_RATE_EST = 2;
+export const TCA_STATS_QUEUE = 3;
+export const TCA_STATS_APP = 4;
+export const TCA_STATS_RATE_EST64 = 5;
+export const TCA_STATS_PAD = 6;
+export const TCA_STATS_BASIC_HW = 7;
+export const TCA_STATS_PKT64 = 8;
+export const TCA_STATS_MAX = 8;
+
 // linux/tc_act/tc_gact.h
 export const PGACT_NONE = 0;
 export const PGACT_NETRAND = 1;
