@@ -15,6 +15,7 @@ import { RouteApi } from './route';
 import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
+import { TcApi } from './tc';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -122,6 +123,8 @@ export class Handle {
   readonly sysctl: SysctlApi;
   readonly rule: RuleApi;
   readonly neigh: NeighApi;
+  /** Traffic control: qdisc, class, filter, action. */
+  readonly tc: TcApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -148,6 +151,7 @@ export class Handle {
     this.sysctl = new SysctlApi(() => this.context);
     this.rule = new RuleApi(() => this.context);
     this.neigh = new NeighApi(() => this.context);
+    this.tc = new TcApi(() => this.context);
   }
 
   get isClosed(): boolean {

@@ -16,6 +16,7 @@ import { RouteApi } from './route';
 import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
+import { TcApi } from './tc';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -51,6 +52,29 @@ export type {
 } from './route';
 export type { Rule, RuleSpec, RuleFilter, Range } from './rule';
 export type { Neighbour, NeighbourSpec, NeighbourFilter } from './neigh';
+export type {
+  Qdisc,
+  TcClass,
+  TcFilter,
+  QdiscSpec,
+  QdiscRef,
+  QdiscFilter,
+  ClassSpec,
+  ClassRef,
+  ClassFilter,
+  FilterSpec,
+  FilterRef,
+  FilterFilter,
+  ActionRef,
+  TcAction,
+  TcActionInfo,
+  TcStats,
+  Verdict,
+  U32Match,
+  U32Key,
+  ClassicBpfInstruction,
+  ServiceCurve,
+} from './tc';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -80,6 +104,9 @@ export const rule: RuleApi = new RuleApi(() => getDefaultHandle().context);
 
 /** The neigh group (ARP/NDP entries and the bridge FDB) on the default handle. */
 export const neigh: NeighApi = new NeighApi(() => getDefaultHandle().context);
+
+/** The tc group (qdisc, class, filter, action) on the default handle. */
+export const tc: TcApi = new TcApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -402,7 +402,8 @@ export class Monitor extends EventEmitter implements AsyncIterable<MonitorEvent>
 
   private emitError(error: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    else if (!this.iterating) this.emit('error', error); // unhandled, as EventEmitter does
+    else if (!this.iterating)
+      this.emit('error', error); // unhandled, as EventEmitter does
     else this.fail(error);
   }
 
@@ -523,4 +524,3 @@ async function namedNamespaces(): Promise<string[]> {
     return [];
   }
 }
-

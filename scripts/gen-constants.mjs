@@ -156,6 +156,15 @@ const GROUPS = [
   },
   { header: 'linux/pkt_cls.h', prefixes: ['TC_', 'TCA_', 'TCF_', 'FLOW_'] },
   { header: 'linux/if_ether.h', prefixes: ['ETH_'] },
+  { header: 'linux/gen_stats.h', prefixes: ['TCA_STATS_'] },
+  // tc actions: one header each; tc_gact.h and tc_pedit.h need their own includes.
+  { header: 'linux/tc_act/tc_gact.h', prefixes: ['TCA_GACT_', 'PGACT_'] },
+  { header: 'linux/tc_act/tc_mirred.h', prefixes: ['TCA_MIRRED_', 'TCA_EGRESS_', 'TCA_INGRESS_'] },
+  { header: 'linux/tc_act/tc_skbedit.h', prefixes: ['TCA_SKBEDIT_', 'SKBEDIT_'] },
+  { header: 'linux/tc_act/tc_vlan.h', prefixes: ['TCA_VLAN_'] },
+  { header: 'linux/tc_act/tc_tunnel_key.h', prefixes: ['TCA_TUNNEL_KEY_'] },
+  { header: 'linux/tc_act/tc_csum.h', prefixes: ['TCA_CSUM_'] },
+  { header: 'linux/tc_act/tc_pedit.h', prefixes: ['TCA_PEDIT_', 'TCA_PEDIT_KEY_'] },
   // Netlink's clock_t values (nexthop group timers) count USER_HZ ticks, and
   // the HZ userspace headers define is USER_HZ.
   { header: 'asm-generic/param.h', includes: ['asm/param.h'], scan: false, names: ['HZ'] },

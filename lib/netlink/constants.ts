@@ -3569,6 +3569,153 @@ export const ETH_P_XDSA = 248;
 export const ETH_P_MAP = 249;
 export const ETH_P_MCTP = 250;
 
+// linux/gen_stats.h
+export const TCA_STATS_UNSPEC = 0;
+export const TCA_STATS_BASIC = 1;
+export const TCA_STATS_RATE_EST = 2;
+export const TCA_STATS_QUEUE = 3;
+export const TCA_STATS_APP = 4;
+export const TCA_STATS_RATE_EST64 = 5;
+export const TCA_STATS_PAD = 6;
+export const TCA_STATS_BASIC_HW = 7;
+export const TCA_STATS_PKT64 = 8;
+export const TCA_STATS_MAX = 8;
+
+// linux/tc_act/tc_gact.h
+export const PGACT_NONE = 0;
+export const PGACT_NETRAND = 1;
+export const PGACT_DETERM = 2;
+export const TCA_GACT_UNSPEC = 0;
+export const TCA_GACT_TM = 1;
+export const TCA_GACT_PARMS = 2;
+export const TCA_GACT_PROB = 3;
+export const TCA_GACT_PAD = 4;
+export const TCA_GACT_MAX = 4;
+
+// linux/tc_act/tc_mirred.h
+export const TCA_EGRESS_REDIR = 1;
+export const TCA_EGRESS_MIRROR = 2;
+export const TCA_INGRESS_REDIR = 3;
+export const TCA_INGRESS_MIRROR = 4;
+export const TCA_MIRRED_UNSPEC = 0;
+export const TCA_MIRRED_TM = 1;
+export const TCA_MIRRED_PARMS = 2;
+export const TCA_MIRRED_PAD = 3;
+export const TCA_MIRRED_MAX = 3;
+
+// linux/tc_act/tc_skbedit.h
+export const SKBEDIT_F_PRIORITY = 1;
+export const SKBEDIT_F_QUEUE_MAPPING = 2;
+export const SKBEDIT_F_MARK = 4;
+export const SKBEDIT_F_PTYPE = 8;
+export const SKBEDIT_F_MASK = 16;
+export const SKBEDIT_F_INHERITDSFIELD = 32;
+export const SKBEDIT_F_TXQ_SKBHASH = 64;
+export const TCA_SKBEDIT_UNSPEC = 0;
+export const TCA_SKBEDIT_TM = 1;
+export const TCA_SKBEDIT_PARMS = 2;
+export const TCA_SKBEDIT_PRIORITY = 3;
+export const TCA_SKBEDIT_QUEUE_MAPPING = 4;
+export const TCA_SKBEDIT_MARK = 5;
+export const TCA_SKBEDIT_PAD = 6;
+export const TCA_SKBEDIT_PTYPE = 7;
+export const TCA_SKBEDIT_MASK = 8;
+export const TCA_SKBEDIT_FLAGS = 9;
+export const TCA_SKBEDIT_QUEUE_MAPPING_MAX = 10;
+export const TCA_SKBEDIT_MAX = 10;
+
+// linux/tc_act/tc_vlan.h
+export const TCA_VLAN_ACT_POP = 1;
+export const TCA_VLAN_ACT_PUSH = 2;
+export const TCA_VLAN_ACT_MODIFY = 3;
+export const TCA_VLAN_ACT_POP_ETH = 4;
+export const TCA_VLAN_ACT_PUSH_ETH = 5;
+export const TCA_VLAN_UNSPEC = 0;
+export const TCA_VLAN_TM = 1;
+export const TCA_VLAN_PARMS = 2;
+export const TCA_VLAN_PUSH_VLAN_ID = 3;
+export const TCA_VLAN_PUSH_VLAN_PROTOCOL = 4;
+export const TCA_VLAN_PAD = 5;
+export const TCA_VLAN_PUSH_VLAN_PRIORITY = 6;
+export const TCA_VLAN_PUSH_ETH_DST = 7;
+export const TCA_VLAN_PUSH_ETH_SRC = 8;
+export const TCA_VLAN_MAX = 8;
+
+// linux/tc_act/tc_tunnel_key.h
+export const TCA_TUNNEL_KEY_ACT_SET = 1;
+export const TCA_TUNNEL_KEY_ACT_RELEASE = 2;
+export const TCA_TUNNEL_KEY_UNSPEC = 0;
+export const TCA_TUNNEL_KEY_TM = 1;
+export const TCA_TUNNEL_KEY_PARMS = 2;
+export const TCA_TUNNEL_KEY_ENC_IPV4_SRC = 3;
+export const TCA_TUNNEL_KEY_ENC_IPV4_DST = 4;
+export const TCA_TUNNEL_KEY_ENC_IPV6_SRC = 5;
+export const TCA_TUNNEL_KEY_ENC_IPV6_DST = 6;
+export const TCA_TUNNEL_KEY_ENC_KEY_ID = 7;
+export const TCA_TUNNEL_KEY_PAD = 8;
+export const TCA_TUNNEL_KEY_ENC_DST_PORT = 9;
+export const TCA_TUNNEL_KEY_NO_CSUM = 10;
+export const TCA_TUNNEL_KEY_ENC_OPTS = 11;
+export const TCA_TUNNEL_KEY_ENC_TOS = 12;
+export const TCA_TUNNEL_KEY_ENC_TTL = 13;
+export const TCA_TUNNEL_KEY_MAX = 13;
+export const TCA_TUNNEL_KEY_ENC_OPTS_UNSPEC = 0;
+export const TCA_TUNNEL_KEY_ENC_OPTS_GENEVE = 1;
+export const TCA_TUNNEL_KEY_ENC_OPTS_VXLAN = 2;
+export const TCA_TUNNEL_KEY_ENC_OPTS_ERSPAN = 3;
+export const TCA_TUNNEL_KEY_ENC_OPTS_MAX = 3;
+export const TCA_TUNNEL_KEY_ENC_OPT_GENEVE_UNSPEC = 0;
+export const TCA_TUNNEL_KEY_ENC_OPT_GENEVE_CLASS = 1;
+export const TCA_TUNNEL_KEY_ENC_OPT_GENEVE_TYPE = 2;
+export const TCA_TUNNEL_KEY_ENC_OPT_GENEVE_DATA = 3;
+export const TCA_TUNNEL_KEY_ENC_OPT_GENEVE_MAX = 3;
+export const TCA_TUNNEL_KEY_ENC_OPT_VXLAN_UNSPEC = 0;
+export const TCA_TUNNEL_KEY_ENC_OPT_VXLAN_GBP = 1;
+export const TCA_TUNNEL_KEY_ENC_OPT_VXLAN_MAX = 1;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_UNSPEC = 0;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_VER = 1;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_INDEX = 2;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_DIR = 3;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_HWID = 4;
+export const TCA_TUNNEL_KEY_ENC_OPT_ERSPAN_MAX = 4;
+
+// linux/tc_act/tc_csum.h
+export const TCA_CSUM_UNSPEC = 0;
+export const TCA_CSUM_PARMS = 1;
+export const TCA_CSUM_TM = 2;
+export const TCA_CSUM_PAD = 3;
+export const TCA_CSUM_MAX = 3;
+export const TCA_CSUM_UPDATE_FLAG_IPV4HDR = 1;
+export const TCA_CSUM_UPDATE_FLAG_ICMP = 2;
+export const TCA_CSUM_UPDATE_FLAG_IGMP = 4;
+export const TCA_CSUM_UPDATE_FLAG_TCP = 8;
+export const TCA_CSUM_UPDATE_FLAG_UDP = 16;
+export const TCA_CSUM_UPDATE_FLAG_UDPLITE = 32;
+export const TCA_CSUM_UPDATE_FLAG_SCTP = 64;
+
+// linux/tc_act/tc_pedit.h
+export const TCA_PEDIT_UNSPEC = 0;
+export const TCA_PEDIT_TM = 1;
+export const TCA_PEDIT_PARMS = 2;
+export const TCA_PEDIT_PAD = 3;
+export const TCA_PEDIT_PARMS_EX = 4;
+export const TCA_PEDIT_KEYS_EX = 5;
+export const TCA_PEDIT_KEY_EX = 6;
+export const TCA_PEDIT_MAX = 6;
+export const TCA_PEDIT_KEY_EX_HTYPE = 1;
+export const TCA_PEDIT_KEY_EX_CMD = 2;
+export const TCA_PEDIT_KEY_EX_MAX = 2;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_NETWORK = 0;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_ETH = 1;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_IP4 = 2;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_IP6 = 3;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_TCP = 4;
+export const TCA_PEDIT_KEY_EX_HDR_TYPE_UDP = 5;
+export const TCA_PEDIT_HDR_TYPE_MAX = 5;
+export const TCA_PEDIT_KEY_EX_CMD_SET = 0;
+export const TCA_PEDIT_KEY_EX_CMD_ADD = 1;
+export const TCA_PEDIT_CMD_MAX = 1;
+
 // asm-generic/param.h
 export const HZ = 100;
 
