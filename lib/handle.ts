@@ -9,6 +9,7 @@ import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
 import { NsidApi } from './nsid';
+import { Monitor, type MonitorOptions } from './monitor';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
 import { RouteApi } from './route';
@@ -240,6 +241,29 @@ export class Handle {
   async probe(): Promise<ProbeResult> {
     if (this.closed) throw closedError();
     return probeKernel();
+  }
+
+  /**
+   * Kernel notifications as typed events, on a socket of their own in this
+   * handle's namespace (or `options.netns`). See Monitor.
+   *
+   * @example
+   * const m = h.monitor({ groups: ['link', 'addr'], listExisting: true })
+   * m.on('event', (ev) => console.log(ev.type, ev.object))
+   * ...
+   * m.close()
+   */
+  monitor(options: MonitorOptions = {}): Monitor {
+    if (this.closed) throw closedError();
+    if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
+    if (options.netns === undefined) return new Monitor(options, this.namespaceFd());
+    checkNetnsRef(options.netns, 'options.netns');
+    const ns = acquireNetnsFd(options.netns);
+    try {
+      return new Monitor(options, ns.fd); // the socket keeps its namespace; the fd is not needed after
+    } finally {
+      ns.release();
+    }
   }
 
   /** Closes the handle's sockets; pending calls reject with ERR_RTNL_CLOSED. Idempotent. */

@@ -78,6 +78,10 @@ export type {
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
+export { Monitor } from './monitor';
+export type { MonitorEvent, MonitorGroup, MonitorOptions, ObjectEvent, SnapshotEvent, OverrunEvent } from './monitor';
+export type { Netconf } from './netconf';
+export type { NsidEvent } from './nsid';
 export type { BridgeVlan, BridgeVlanSpec } from './bridge';
 export type { NsidOptions } from './nsid';
 export { netns, codec };
@@ -107,6 +111,16 @@ export const neigh: NeighApi = new NeighApi(() => getDefaultHandle().context);
 
 /** The tc group (qdisc, class, filter, action) on the default handle. */
 export const tc: TcApi = new TcApi(() => getDefaultHandle().context);
+
+/**
+ * h.monitor() on the default handle: events of the namespace the process started in.
+ *
+ * @example
+ * for await (const ev of nl.monitor({ groups: ['link'] })) console.log(ev)
+ */
+export function monitor(...args: Parameters<Handle['monitor']>): ReturnType<Handle['monitor']> {
+  return getDefaultHandle().monitor(...args);
+}
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

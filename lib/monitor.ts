@@ -48,9 +48,10 @@ import {
   SOL_NETLINK,
 } from './netlink/constants';
 import { beginMessage, finishMessage } from './netlink/message';
-import { NETNS_RUN_DIR } from './netns';
+import { NETNS_RUN_DIR, type NetnsRef } from './netns';
 import { buildNsidMessage, decodeNsidReply } from './nsid';
 import { findDecoder } from './registry';
+import './netconf'; // registers the netconf decoders
 
 /** Group names: the object kinds, and per-family variants. */
 export type MonitorGroup =
@@ -122,6 +123,8 @@ export interface MonitorOptions {
    */
   assignIds?: boolean;
   signal?: AbortSignal;
+  /** Watch this namespace instead of the handle's. */
+  netns?: NetnsRef;
 }
 
 interface DumpSpec {

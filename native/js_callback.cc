@@ -28,10 +28,11 @@ bool CallJs(napi_env env, napi_async_context context, napi_value fn, size_t argc
   return false;
 }
 
-void CallJsWithSystemError(napi_env env, napi_async_context context, napi_value fn, int err,
+void CallJsWithSystemError(napi_env env, napi_async_context context, napi_ref fn, int err,
                            const char* syscall) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value fn_value;
   const char* name = strerrorname_np(err);
   std::string code = name != nullptr ? name : "E" + std::to_string(err);
   std::string message = code + ": " + strerror(err) + ", " + syscall;
@@ -42,8 +43,9 @@ void CallJsWithSystemError(napi_env env, napi_async_context context, napi_value 
       napi_create_int32(env, err, &errno_value) == napi_ok &&
       napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value) == napi_ok &&
       napi_set_named_property(env, error, "errno", errno_value) == napi_ok &&
-      napi_set_named_property(env, error, "syscall", syscall_value) == napi_ok) {
-    CallJs(env, context, fn, 1, &error);
+      napi_set_named_property(env, error, "syscall", syscall_value) == napi_ok &&
+      napi_get_reference_value(env, fn, &fn_value) == napi_ok && fn_value != nullptr) {
+    CallJs(env, context, fn_value, 1, &error);
   }
   napi_close_handle_scope(env, scope);
 }

@@ -13,9 +13,11 @@ namespace rtnl {
 // not complete.
 bool CallJs(napi_env env, napi_async_context context, napi_value fn, size_t argc, napi_value* argv);
 
-// Calls fn(error) with a Node-style system error (`code`, positive `errno`,
-// `syscall`), inside its own handle scope.
-void CallJsWithSystemError(napi_env env, napi_async_context context, napi_value fn, int err,
+// Calls the referenced fn(error) with a Node-style system error (`code`,
+// positive `errno`, `syscall`). Opens its own handle scope, so it may be
+// called straight from a libuv callback; takes a reference, not a value,
+// because a value cannot be had outside a scope.
+void CallJsWithSystemError(napi_env env, napi_async_context context, napi_ref fn, int err,
                            const char* syscall);
 
 }  // namespace rtnl

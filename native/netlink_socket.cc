@@ -198,7 +198,7 @@ bool NetlinkSocket::CallJs(Napi::FunctionReference& fn, size_t argc, napi_value*
 
 void NetlinkSocket::DeliverError(int err, const char* syscall) {
   CallJsWithSystemError(on_error_.Env(), static_cast<napi_async_context>(*async_context_),
-                        on_error_.Value(), err, syscall);
+                        static_cast<napi_ref>(on_error_), err, syscall);
 }
 
 // Drains every datagram that is ready (up to a per-wakeup budget), peeking
@@ -206,8 +206,18 @@ void NetlinkSocket::DeliverError(int err, const char* syscall) {
 // truncated and lost, then hands them to JS in one call.
 void NetlinkSocket::OnReadable(int status) {
   if (status < 0) {
-    DeliverError(-status, "uv_poll");
-    return;
+    // libuv reports POLLERR as EBADF and stops the handle. On a netlink
+    // socket POLLERR means a pending socket error, ENOBUFS when the kernel
+    // dropped messages for us: fetch (and clear) it, report it, and poll on.
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+      DeliverError(errno, "uv_poll");  // the fd itself is bad: stop for good
+      return;
+    }
+    if (err != 0) DeliverError(err, "recvmsg");
+    if (fd_ < 0) return;  // closed by the error handler
+    StartPolling();
   }
   std::vector<int32_t> meta;
   size_t used = 0;
@@ -224,6 +234,12 @@ void NetlinkSocket::OnReadable(int status) {
     ssize_t n = recvmsg(fd_, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
+      // A pending socket error comes back first (and is cleared): ENOBUFS
+      // says the kernel dropped something; what is queued is still there.
+      if (errno == ENOBUFS) {
+        pending_error = ENOBUFS;
+        continue;
+      }
       if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
       break;
     }
@@ -237,11 +253,14 @@ void NetlinkSocket::OnReadable(int status) {
         nsid = *reinterpret_cast<int32_t*>(CMSG_DATA(c));
       }
     }
-    // Consume the datagram we just peeked.
-    ssize_t consumed;
-    do {
-      consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
-    } while (consumed < 0 && errno == EINTR);
+    // Consume the datagram we just peeked. An error raised in between
+    // (ENOBUFS) is returned instead of the datagram: note it and retry, or
+    // the same datagram would be peeked, and delivered, again.
+    for (;;) {
+      ssize_t consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
+      if (consumed >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno != EINTR) pending_error = errno;
+    }
     used += static_cast<size_t>(n);
     meta.push_back(static_cast<int32_t>(n));
     meta.push_back(nsid);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -156,7 +157,13 @@ void PacketQueue::OnPoll(uv_poll_t* handle, int status, int events) {
 void PacketQueue::OnEvents(int status, int events) {
   napi_async_context context = static_cast<napi_async_context>(*async_context_);
   if (status < 0) {
-    CallJsWithSystemError(on_error_.Env(), context, on_error_.Value(), -status, "uv_poll");
+    // POLLERR, which libuv reports as EBADF (and stops the handle): report
+    // the pending error itself where the fd has one; the stream ends.
+    int err = 0;
+    socklen_t len = sizeof(err);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0) err = -status;
+    CallJsWithSystemError(on_error_.Env(), context, static_cast<napi_ref>(on_error_), err,
+                          "uv_poll");
     return;
   }
   if ((events & UV_WRITABLE) != 0 && want_writable_) {
@@ -209,7 +216,8 @@ void PacketQueue::ReadPackets() {
     napi_close_handle_scope(env, scope);
   }
   if (pending_error != 0 && fd_ >= 0) {
-    CallJsWithSystemError(on_error_.Env(), context, on_error_.Value(), pending_error, "read");
+    CallJsWithSystemError(on_error_.Env(), context, static_cast<napi_ref>(on_error_), pending_error,
+                          "read");
   }
 }
 

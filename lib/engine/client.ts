@@ -120,6 +120,7 @@ export class NetlinkClient {
   private paused = false;
   private closed = false;
   private readonly options: ClientOptions;
+  private readonly ownPortId: number;
 
   constructor(options: ClientOptions) {
     this.options = options;
@@ -130,6 +131,7 @@ export class NetlinkClient {
       (data, meta) => this.onData(data, meta),
       (error) => this.onSocketError(error),
     );
+    this.ownPortId = this.socket.portId();
     try {
       this.socket.unref();
       // Best effort: an option the kernel lacks must not make the socket unusable.
@@ -151,7 +153,7 @@ export class NetlinkClient {
 
   /** The kernel-assigned port id of the socket. */
   get portId(): number {
-    return this.socket.portId();
+    return this.ownPortId;
   }
 
   get isClosed(): boolean {
@@ -413,9 +415,14 @@ export class NetlinkClient {
     length: number,
     nsid: number,
   ): void {
-    const req = seq === 0 ? undefined : this.pending.get(seq);
+    // Replies carry our port id. A notification carries the port id (and
+    // seq) of whoever caused the change, 0 for the kernel itself: telling
+    // them apart by seq alone would take `ip addr add`'s notification for
+    // a reply to some request of ours.
+    const ours = buf.readUInt32LE(off + 12) === this.ownPortId;
+    const req = ours && seq !== 0 ? this.pending.get(seq) : undefined;
     if (!req) {
-      if (seq === 0 && type !== NLMSG_ERROR && type !== NLMSG_DONE) {
+      if ((!ours || seq === 0) && type !== NLMSG_ERROR && type !== NLMSG_DONE) {
         this.options.onNotification?.(buf, off, length, type, flags, nsid);
       }
       return; // a late reply to something already failed (e.g. after ENOBUFS)
