@@ -42,6 +42,8 @@ import { scopes } from './rt-names';
 import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
+import type { MonitorGroup } from './monitor';
+import { waitUntil, type WaitContext, type WaitOptions } from './wait';
 
 /** An address on a link, shaped like one `addr_info` entry of `ip -j addr`. */
 export interface Address {
@@ -218,9 +220,17 @@ function lifetime(v: unknown, argument: string): number {
   return v;
 }
 
-export interface AddrContext {
+export interface AddrContext extends WaitContext {
   route(): NetlinkClient;
   readonly link: LinkApi;
+}
+
+/** The state addr.waitFor() waits for. */
+export interface AddressWaitState {
+  /** The address exists (default true); false waits for it to be gone. */
+  present?: boolean;
+  /** false (the default) waits until IPv6 duplicate address detection is over; true for while it runs. */
+  tentative?: boolean;
 }
 
 /**
@@ -284,6 +294,43 @@ export class AddrApi {
     const index = await this.ctx().link.indexOf(link);
     const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, index, cidr);
     await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_DELADDR' });
+  }
+
+  /**
+   * Resolves when the address is on the link in the given state, at once
+   * if it already is: by default present and past IPv6 duplicate address
+   * detection, so it can be bound. An address whose DAD failed rejects
+   * with code 'EADDRNOTAVAIL'; a timeout with 'ERR_RTNL_TIMEOUT'.
+   *
+   * @example
+   * await h.addr.add('eth0', '2001:db8::1/64')
+   * await h.addr.waitFor('eth0', '2001:db8::1', {}, { timeout: 5000 })   // now bind() works
+   */
+  async waitFor(
+    link: LinkRef,
+    address: string,
+    state: AddressWaitState = {},
+    options: WaitOptions = {},
+  ): Promise<Address | undefined> {
+    const ip = ipArgument(typeof address === 'string' ? address.split('/')[0] : address, undefined, 'address');
+    if (typeof state !== 'object' || state === null) throw invalidType('state', 'an object', state);
+    const present = state.present ?? true;
+    const tentative = state.tentative ?? false;
+    const index = await this.ctx().link.indexOf(link);
+    const text = formatIP(ip.bytes, 0, ip.bytes.length);
+    const look = async (): Promise<{ a: Address | undefined } | undefined> => {
+      const found = (await this.list({ link: index, family: ip.family })).find((a) => a.address === text);
+      if (!present) return found === undefined ? { a: undefined } : undefined;
+      if (!found) return undefined;
+      if (found.flags.includes('dadfailed') && !tentative) {
+        const error = new Error(`duplicate address detection failed for ${text}`) as Error & { code: string };
+        error.code = 'EADDRNOTAVAIL';
+        throw error;
+      }
+      return found.flags.includes('tentative') === tentative ? { a: found } : undefined;
+    };
+    const groups: MonitorGroup[] = [ip.family === 6 ? 'addr6' : 'addr4'];
+    return (await waitUntil(this.ctx(), groups, `address ${text} on ${link}`, look, options)).a;
   }
 
   /**

@@ -108,6 +108,7 @@ function routeOperation(type: number): string {
 export interface HandleContext extends LinkContext, SysctlContext {
   client(protocol: number): NetlinkClient;
   namespaceFd(): number;
+  monitor(options: MonitorOptions): Monitor;
   readonly link: LinkApi;
 }
 
@@ -141,6 +142,7 @@ export class Handle {
       route: () => this.client(NETLINK_ROUTE),
       client: (protocol: number) => this.client(protocol),
       namespaceFd: () => this.namespaceFd(),
+      monitor: (options: MonitorOptions) => this.monitor(options),
       link: new LinkApi(() => this.context),
     };
     this.link = this.context.link;

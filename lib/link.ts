@@ -52,6 +52,8 @@ import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import { TunApi } from './tun';
+import type { Monitor, MonitorOptions } from './monitor';
+import { waitUntil, type WaitOptions } from './wait';
 import { parseMac } from './netlink/address';
 import { AltNameApi } from './link-altnames';
 import { vxlanFromKernel, vxlanToKernel } from './link-kinds';
@@ -407,6 +409,20 @@ export interface LinkContext {
   route(): NetlinkClient;
   /** The namespace fd for native calls (-1: the calling thread's); needed by link.tun only. */
   namespaceFd?(): number;
+  /** A monitor in the handle's namespace; needed by waitFor only. */
+  monitor?(options: MonitorOptions): Monitor;
+}
+
+/** The state link.waitFor() waits for; every field given must hold. */
+export interface LinkWaitState {
+  /** The link exists (default true); false waits for it to be gone. */
+  present?: boolean;
+  /** Administratively up. */
+  up?: boolean;
+  /** Has carrier (LOWER_UP). */
+  carrier?: boolean;
+  /** RFC 2863 state as `ip` prints it ('UP', 'DOWN', ...). */
+  operstate?: string;
 }
 
 /**
@@ -507,6 +523,38 @@ export class LinkApi {
     });
     if (!link) throw new Error(`RTM_GETLINK: the kernel answered without a link for ${ref}`);
     return link;
+  }
+
+  /**
+   * Resolves when the kernel reports the link in the given state (default:
+   * present), at once if it already is; rejects on timeout (code
+   * 'ERR_RTNL_TIMEOUT') or abort. With `present: false` it resolves
+   * undefined once the link is gone.
+   *
+   * @example
+   * await h.link.waitFor('eth0', { up: true, carrier: true }, { timeout: 5000 })
+   */
+  async waitFor(ref: LinkRef, state: LinkWaitState = {}, options: WaitOptions = {}): Promise<Link | undefined> {
+    checkLinkRef(ref, 'link');
+    if (typeof state !== 'object' || state === null) throw invalidType('state', 'an object', state);
+    for (const key of ['present', 'up', 'carrier'] as const)
+      if (state[key] !== undefined && typeof state[key] !== 'boolean')
+        throw invalidType(`state.${key}`, 'a boolean', state[key]);
+    const present = state.present ?? true;
+    const holds = (l: Link) =>
+      (state.up === undefined || l.up === state.up) &&
+      (state.carrier === undefined || (l.carrier ?? false) === state.carrier) &&
+      (state.operstate === undefined || l.operstate === state.operstate);
+    const look = async (): Promise<{ link: Link | undefined } | undefined> => {
+      const link = await this.get(ref).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENODEV') return undefined;
+        throw e;
+      });
+      if (!present) return link === undefined ? { link } : undefined;
+      return link !== undefined && holds(link) ? { link } : undefined;
+    };
+    const found = await waitUntil(this.ctx(), ['link'], `link ${ref} ${JSON.stringify(state)}`, look, options);
+    return found.link;
   }
 
   /** The index of a link given by name or index (an index is returned as is). */

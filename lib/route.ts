@@ -107,6 +107,8 @@ import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
 import { NameTable, protocols, routeTypes, scopes, tables } from './rt-names';
 import { validateLinkName, type LinkApi, type LinkRef } from './link';
+import type { MonitorGroup } from './monitor';
+import { waitUntil, type WaitContext, type WaitOptions } from './wait';
 import { rtRoute } from './specs';
 
 /** rtm_type as `ip` prints it; a type iproute2 has no name for is a number. */
@@ -1035,7 +1037,7 @@ function deletionSpec(r: Route): RouteSpec {
   return spec;
 }
 
-export interface RouteContext {
+export interface RouteContext extends WaitContext {
   route(): NetlinkClient;
   readonly link: LinkApi;
 }
@@ -1104,6 +1106,27 @@ export class RouteApi {
    */
   async del(spec: RouteSpec, req: RequestOptions = {}): Promise<void> {
     await this.send(RTM_DELROUTE, 0, spec, req);
+  }
+
+  /**
+   * Resolves with the first route matching `filter` once the kernel has
+   * one (at once if it has), or, with `present: false`, once none is left.
+   * Timeout: code 'ERR_RTNL_TIMEOUT'.
+   *
+   * @example
+   * await h.route.waitFor({ dst: 'default', family: 4 }, { timeout: 10_000 })   // DHCP or RA done
+   */
+  async waitFor(filter: RouteFilter & { present?: boolean }, options: WaitOptions = {}): Promise<Route | undefined> {
+    if (typeof filter !== 'object' || filter === null) throw invalidType('filter', 'an object', filter);
+    const { present = true, ...rest } = filter;
+    await this.list(rest); // validates the filter before anything waits
+    const look = async (): Promise<{ r: Route | undefined } | undefined> => {
+      const [first] = await this.list(rest);
+      if (!present) return first === undefined ? { r: undefined } : undefined;
+      return first === undefined ? undefined : { r: first };
+    };
+    const groups: MonitorGroup[] = rest.family === 6 ? ['route6'] : rest.family === 4 ? ['route4'] : ['route'];
+    return (await waitUntil(this.ctx(), groups, `route ${JSON.stringify(filter)}`, look, options)).r;
   }
 
   /**

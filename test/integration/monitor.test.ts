@@ -239,3 +239,67 @@ describeRoot('monitor of all namespaces', () => {
     }
   });
 });
+
+describeRoot('waiting for kernel state', () => {
+  const ns = useNetns();
+  let h: nl.Handle;
+  beforeAll(async () => {
+    h = await nl.open({ netns: ns.name });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('link.waitFor: present, up with carrier, gone; at once when already so; timeout and abort', async () => {
+    const appears = h.link.waitFor('w0');
+    setTimeout(() => ip(['link', 'add', 'w0', 'type', 'veth', 'peer', 'name', 'w1'], ns.name), 30);
+    expect((await appears)?.name).toBe('w0');
+    const upWithCarrier = h.link.waitFor('w0', { up: true, carrier: true }, { timeout: 5000 });
+    ip(['link', 'set', 'w0', 'up'], ns.name);
+    // no carrier until the peer is up too
+    await expect(
+      Promise.race([upWithCarrier, new Promise((r) => setTimeout(() => r('still waiting'), 100))]),
+    ).resolves.toBe('still waiting');
+    ip(['link', 'set', 'w1', 'up'], ns.name);
+    expect(await upWithCarrier).toMatchObject({ name: 'w0', up: true, carrier: true });
+    expect((await h.link.waitFor('w0', { up: true }))?.up).toBe(true); // already so
+    await expect(h.link.waitFor('w0', { up: false }, { timeout: 50 })).rejects.toMatchObject({
+      code: 'ERR_RTNL_TIMEOUT',
+    });
+    const ac = new AbortController();
+    const aborted = h.link.waitFor('nothere', {}, { signal: ac.signal });
+    ac.abort();
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    const gone = h.link.waitFor('w0', { present: false });
+    ip(['link', 'del', 'w0'], ns.name);
+    await expect(gone).resolves.toBeUndefined();
+  });
+
+  it('addr.waitFor: an IPv6 address past duplicate address detection', async () => {
+    ip(['link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1'], ns.name);
+    ip(['link', 'set', 'd0', 'up'], ns.name);
+    ip(['link', 'set', 'd1', 'up'], ns.name);
+    await h.link.waitFor('d0', { carrier: true }, { timeout: 5000 });
+    await h.addr.add('d0', '2001:db8:77::1/64');
+    const now = (await h.addr.list({ link: 'd0', family: 6 })).find((a) => a.address === '2001:db8:77::1');
+    expect(now?.flags).toContain('tentative'); // DAD takes about a second
+    const ready = await h.addr.waitFor('d0', '2001:db8:77::1', {}, { timeout: 10_000 });
+    expect(ready?.flags).not.toContain('tentative');
+    // and the address can be bound now
+    const fd = nl.netns.socketFd(ns.name, 'tcp6', { address: '2001:db8:77::1', port: 0 });
+    fs.closeSync(fd);
+    ip(['link', 'del', 'd0'], ns.name);
+  });
+
+  it('route.waitFor: a route appears and goes', async () => {
+    ip(['link', 'add', 'r0', 'type', 'bridge'], ns.name);
+    ip(['link', 'set', 'r0', 'up'], ns.name);
+    const appears = h.route.waitFor({ dst: '10.66.0.0/16', family: 4 }, { timeout: 5000 });
+    setTimeout(() => ip(['route', 'add', '10.66.0.0/16', 'dev', 'r0'], ns.name), 30);
+    expect(await appears).toMatchObject({ dst: '10.66.0.0/16' });
+    const gone = h.route.waitFor({ dst: '10.66.0.0/16', family: 4, present: false }, { timeout: 5000 });
+    ip(['route', 'del', '10.66.0.0/16'], ns.name);
+    await expect(gone).resolves.toBeUndefined();
+    ip(['link', 'del', 'r0'], ns.name);
+  });
+});
