@@ -38,7 +38,7 @@ import {
 } from './netlink/constants';
 import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
-import { scopes } from './rt-names';
+import { addrProtocols, scopes } from './rt-names';
 import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
@@ -67,6 +67,8 @@ export interface Address {
   preferredLifetime?: number;
   /** Metric of the prefix route (IFA_RT_PRIORITY). */
   metric?: number;
+  /** Who made it (IFA_PROTO): 'kernel_lo', 'kernel_ra', 'kernel_ll', or a number a program chose. */
+  protocol?: string | number;
 }
 
 export interface AddressOptions {
@@ -82,6 +84,8 @@ export interface AddressOptions {
   preferredLifetime?: number;
   /** Metric of the prefix route (IFA_RT_PRIORITY). */
   metric?: number;
+  /** Who made it (IFA_PROTO), a name or 0-255; daemons mark their own addresses with it. */
+  protocol?: string | number;
 }
 
 export interface AddressFilter {
@@ -148,6 +152,7 @@ export function decodeAddress(buf: Buffer, offset: number, length: number): Addr
   if (cache?.ifaValid !== undefined) out.validLifetime = cache.ifaValid;
   if (cache?.ifaPrefered !== undefined) out.preferredLifetime = cache.ifaPrefered;
   if (a.rtPriority !== undefined) out.metric = a.rtPriority as number;
+  if (a.proto !== undefined) out.protocol = addrProtocols.name(a.proto as number);
   return out;
 }
 
@@ -157,7 +162,8 @@ function flagMask(v: unknown): number {
   return rtAddrSchemas.enumCodec('ifa-flags').mask('flags', v);
 }
 
-export type AddressCidr = string | { address: string; prefixLength: number };
+/** '10.0.0.1/24', or { address, prefixLength } (an Address from list() too: its peer then names it exactly). */
+export type AddressCidr = string | { address: string; prefixLength: number; peer?: string };
 
 /** Builds RTM_NEWADDR / RTM_DELADDR for one address. */
 export function buildAddressMessage(
@@ -201,6 +207,7 @@ export function buildAddressMessage(
   }
   if (ifaFlags > 0xff) attrs.flags = ifaFlags;
   if (options.metric !== undefined) attrs.rtPriority = lifetime(options.metric, 'options.metric');
+  if (options.protocol !== undefined) attrs.proto = addrProtocols.value(options.protocol, 'options.protocol');
   const w = new Writer(128);
   const start = beginMessage(w, type, flags);
   w.u8(p.family === 4 ? AF_INET : AF_INET6);
@@ -285,14 +292,18 @@ export class AddrApi {
   }
 
   /**
-   * Removes an address. Missing: code 'EADDRNOTAVAIL'.
+   * Removes an address. A point-to-point address is named with its peer
+   * (the kernel matches IPv4 addresses by peer): pass the Address from
+   * list(), or { address, prefixLength, peer }. Missing: code 'EADDRNOTAVAIL'.
    *
    * @example
    * await nl.addr.del('eth0', '10.0.0.1/24')
+   * for (const a of await h.addr.list({ link: 'ppp0' })) await h.addr.del('ppp0', a)
    */
   async del(link: LinkRef, cidr: AddressCidr, req: RequestOptions = {}): Promise<void> {
+    const peer = typeof cidr === 'object' && cidr !== null ? cidr.peer : undefined;
     const index = await this.ctx().link.indexOf(link);
-    const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, index, cidr);
+    const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, index, cidr, peer ? { peer } : {});
     await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_DELADDR' });
   }
 
@@ -376,6 +387,7 @@ export class AddrApi {
         NLM_F_REQUEST | NLM_F_ACK,
         a.index,
         `${a.address}/${a.prefixLength}`,
+        a.peer ? { peer: a.peer } : {},
       );
       await request(this.ctx().route(), message, null, { operation: 'RTM_DELADDR' }).then(
         () => n++,

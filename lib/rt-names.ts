@@ -118,3 +118,15 @@ export const routeTypes = new NameTable(
   ],
   255,
 );
+
+/** ifa_proto (IFA_PROTO; IFAPROT_*; iproute2 rt_addrprotos): who made an address. */
+export const addrProtocols = new NameTable(
+  'address protocol',
+  [
+    [c.IFAPROT_UNSPEC, 'unspec'],
+    [c.IFAPROT_KERNEL_LO, 'kernel_lo'],
+    [c.IFAPROT_KERNEL_RA, 'kernel_ra'],
+    [c.IFAPROT_KERNEL_LL, 'kernel_ll'],
+  ],
+  255,
+);
