@@ -9,6 +9,7 @@ import { closedError, invalidType, invalidValue } from './errors';
 import { AddrApi } from './addr';
 import { LinkApi, type LinkContext } from './link';
 import { NsidApi } from './nsid';
+import { runBatch, type Batched, type BatchOptions, type BatchResult } from './batch';
 import { Monitor, type MonitorOptions } from './monitor';
 import { SysctlApi, type SysctlContext } from './sysctl';
 import { NexthopApi } from './nexthop';
@@ -111,6 +112,12 @@ export interface HandleContext extends LinkContext, SysctlContext {
   monitor(options: MonitorOptions): Monitor;
   readonly link: LinkApi;
 }
+
+/** The groups a batch can call. */
+export type BatchGroups = Pick<
+  Handle,
+  'link' | 'addr' | 'route' | 'rule' | 'neigh' | 'nexthop' | 'tc' | 'bridge' | 'nsid' | 'sysctl'
+>;
 
 export class Handle {
   readonly link: LinkApi;
@@ -243,6 +250,36 @@ export class Handle {
   async probe(): Promise<ProbeResult> {
     if (this.closed) throw closedError();
     return probeKernel();
+  }
+
+  /**
+   * Many requests, pipelined: every call made on `b` (the handle's groups)
+   * is made with thousands in flight, packed into few sendmsg calls, and
+   * each outcome lands in the result array in call order. Not atomic
+   * (rtnetlink has no transactions); failures do not stop the rest unless
+   * `stopOnError`.
+   *
+   * @example
+   * const results = await h.batch((b) => {
+   *   for (const dst of prefixes) b.route.add({ dst, gateway: '10.0.0.2' })
+   * })
+   * const failed = results.filter((r) => !r.ok)
+   */
+  batch(build: (b: Batched<BatchGroups>) => void | Promise<void>, options: BatchOptions = {}): Promise<BatchResult[]> {
+    if (this.closed) return Promise.reject(closedError());
+    const groups: BatchGroups = {
+      link: this.link,
+      addr: this.addr,
+      route: this.route,
+      rule: this.rule,
+      neigh: this.neigh,
+      nexthop: this.nexthop,
+      tc: this.tc,
+      bridge: this.bridge,
+      nsid: this.nsid,
+      sysctl: this.sysctl,
+    };
+    return runBatch(groups, build, options);
   }
 
   /**

@@ -79,6 +79,8 @@ export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
 export { Monitor } from './monitor';
+export type { BatchResult, BatchOptions, Batched } from './batch';
+export type { BatchGroups } from './handle';
 export type { MonitorEvent, MonitorGroup, MonitorOptions, ObjectEvent, SnapshotEvent, OverrunEvent } from './monitor';
 export type { Netconf } from './netconf';
 export type { NsidEvent } from './nsid';
@@ -120,6 +122,16 @@ export const tc: TcApi = new TcApi(() => getDefaultHandle().context);
  */
 export function monitor(...args: Parameters<Handle['monitor']>): ReturnType<Handle['monitor']> {
   return getDefaultHandle().monitor(...args);
+}
+
+/**
+ * h.batch() on the default handle: many requests pipelined, results in order.
+ *
+ * @example
+ * const results = await nl.batch((b) => { for (const a of addrs) b.addr.add('eth0', a) })
+ */
+export function batch(...args: Parameters<Handle['batch']>): ReturnType<Handle['batch']> {
+  return getDefaultHandle().batch(...args);
 }
 
 /** h.request() on the default handle: the escape hatch. */

@@ -437,6 +437,7 @@ export class LinkApi {
   readonly tun: TunApi;
   /** Alternative names: add, del, list. */
   readonly altNames: AltNameApi;
+  private readonly lookups = new Map<string, Promise<number>>();
 
   constructor(private readonly ctx: () => LinkContext) {
     this.tun = new TunApi(() => {
@@ -557,10 +558,30 @@ export class LinkApi {
     return found.link;
   }
 
-  /** The index of a link given by name or index (an index is returned as is). */
+  /**
+   * The index of a link given by name or index (an index is returned as is).
+   * Concurrent lookups of one name share one request (a batch of 100k
+   * routes via 'eth0' asks once per round trip, not 100k times); nothing is
+   * cached once it is answered, so renames are always seen.
+   */
   async indexOf(ref: LinkRef): Promise<number> {
     checkLinkRef(ref, 'link');
-    return typeof ref === 'number' ? ref : (await this.get(ref)).index;
+    if (typeof ref === 'number') return ref;
+    let lookup = this.lookups.get(ref);
+    if (!lookup) {
+      lookup = this.get(ref).then(
+        (l) => {
+          this.lookups.delete(ref);
+          return l.index;
+        },
+        (error: unknown) => {
+          this.lookups.delete(ref);
+          throw error;
+        },
+      );
+      this.lookups.set(ref, lookup);
+    }
+    return lookup;
   }
 
   /**

@@ -613,12 +613,18 @@ function prefixArgument(text: unknown, argument: string): Prefix {
   const ip = parseIP(slash === -1 ? text : text.slice(0, slash));
   if (!ip) throw invalidValue(argument, text, "must be 'default' or an IPv4/IPv6 prefix like '10.0.0.0/24'");
   const max = ip.family === 4 ? 32 : 128;
-  if (slash === -1) return { ...ip, prefixLength: max };
-  const lenText = text.slice(slash + 1);
-  if (!/^\d{1,10}$/.test(lenText)) throw invalidValue(argument, text, 'must have a decimal prefix length');
-  const prefixLength = Number(lenText);
+  if (slash === -1) return { family: ip.family, bytes: ip.bytes, prefixLength: max };
+  let prefixLength = 0;
+  const end = text.length;
+  if (end === slash + 1 || end - slash - 1 > 10)
+    throw invalidValue(argument, text, 'must have a decimal prefix length');
+  for (let i = slash + 1; i < end; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) throw invalidValue(argument, text, 'must have a decimal prefix length');
+    prefixLength = prefixLength * 10 + c;
+  }
   if (prefixLength > max) throw outOfRange(`${argument} prefix length`, `<= ${max} for IPv${ip.family}`, prefixLength);
-  return { ...ip, prefixLength };
+  return { family: ip.family, bytes: ip.bytes, prefixLength };
 }
 
 function addressArgument(text: unknown, family: 4 | 6, argument: string): Buffer {
@@ -1223,11 +1229,13 @@ export class RouteApi {
   }
 
   private async send(type: number, flags: number, spec: RouteSpec, req: RequestOptions): Promise<void> {
-    const message = await this.withLinks((resolve) =>
+    const built = this.withLinks((resolve) =>
       buildRouteMessage(type, NLM_F_REQUEST | NLM_F_ACK | flags, spec, resolve),
     );
+    // Without interface names to look up there is nothing to wait for before sending.
+    const message = built instanceof Buffer ? built : await built;
     await request(this.ctx().route(), message, null, {
-      ...req,
+      signal: req.signal,
       operation: type === RTM_DELROUTE ? 'RTM_DELROUTE' : 'RTM_NEWROUTE',
     });
   }
@@ -1237,15 +1245,19 @@ export class RouteApi {
    * interface names it uses, then with those names resolved. Bad input
    * thus fails before any request, including the name lookups.
    */
-  private async withLinks(build: (resolve: LinkResolver) => Buffer): Promise<Buffer> {
-    const names = new Map<string, number>();
-    build((ref) => {
-      if (typeof ref === 'string') names.set(ref, 0);
-      return typeof ref === 'number' ? ref : 1;
+  private withLinks(build: (resolve: LinkResolver) => Buffer): Buffer | Promise<Buffer> {
+    let names: Map<string, number> | undefined;
+    const first = build((ref) => {
+      if (typeof ref === 'number') return ref;
+      (names ??= new Map()).set(ref, 0);
+      return 1;
     });
-    if (names.size === 0) return build((ref) => ref as number);
-    for (const name of names.keys()) names.set(name, await this.ctx().link.indexOf(name));
-    return build((ref) => (typeof ref === 'number' ? ref : names.get(ref)!));
+    if (!names) return first; // no names: the check was the build
+    const lookups = names;
+    return (async () => {
+      for (const name of lookups.keys()) lookups.set(name, await this.ctx().link.indexOf(name));
+      return build((ref) => (typeof ref === 'number' ? ref : lookups.get(ref)!));
+    })();
   }
 
   private async plan(filter: RouteFilter): Promise<DumpPlan> {

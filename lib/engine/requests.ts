@@ -20,23 +20,31 @@ export interface DumpOptions extends RequestOptions {
 }
 
 /** Sends one (non-dump) request and resolves its decoded replies. */
-export async function request<T>(
+export function request<T>(
   client: NetlinkClient,
   message: Buffer,
   decode: Decoder<T> | null,
   options: RequestOptions = {},
 ): Promise<T[]> {
+  // Not async, and no reply collector when nothing is decoded: bulk work
+  // (a batch of 100k routes) spent a third of its time collecting garbage.
+  if (!decode) return client.send(message, options).then(noReplies);
   const out: T[] = [];
-  await client.send(message, {
-    ...options,
-    onReply: decode
-      ? (buf, off, len, type, flags) => {
-          const v = decode(buf, off, len, type, flags);
-          if (v !== undefined) out.push(v);
-        }
-      : undefined,
-  });
-  return out;
+  return client
+    .send(message, {
+      signal: options.signal,
+      operation: options.operation,
+      onReply: (buf, off, len, type, flags) => {
+        const v = decode(buf, off, len, type, flags);
+        if (v !== undefined) out.push(v);
+      },
+    })
+    .then(() => out);
+}
+
+const NONE: never[] = [];
+function noReplies(): never[] {
+  return NONE;
 }
 
 /**

@@ -52,17 +52,29 @@ export function formatIPv6(buf: Uint8Array, offset = 0): string {
 
 /** 4 or 16 bytes, or null when the text is not an address of that kind. */
 export function parseIPv4(text: string): Buffer | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out = Buffer.alloc(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
+  // By hand, not split/regex: this runs once per address of every request
+  // (100k routes: a third of the encoding time went here).
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
+  const out = Buffer.allocUnsafe(4); // every byte is written below
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return null; // no leading zeros ('01')
+      value = value * 10 + (c - 48);
+      if (value > 255) return null;
+      digits++;
+    } else return null;
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 export function parseIPv6(text: string): Buffer | null {
