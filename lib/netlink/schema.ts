@@ -10,7 +10,7 @@
  */
 import { DecodeError, invalidType, invalidValue, outOfRange } from '../errors';
 import { formatHex, formatIPv4, formatIPv6, formatMac, parseIP, parseMac } from './address';
-import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, Writer, forEachAttribute } from './attributes';
+import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_HDRLEN, NLA_TYPE_MASK, Writer, forEachAttribute } from './attributes';
 import type {
   AttributeDef,
   DisplayHint,
@@ -244,6 +244,46 @@ interface MemberLayout extends StructMemberDef {
  * bytes the kernel sent (structs grow and shrink between versions);
  * encoding writes the whole struct, zero where a member is not given.
  */
+/**
+ * A reader for one struct member, given the offset of the member's END
+ * (so one number per member serves both the length check and the read).
+ */
+function memberReader(m: MemberLayout): (buf: Buffer, end: number) => Decoded[string] {
+  const size = m.size;
+  if (m.type === 'binary') {
+    const struct = m.structCodec;
+    const hint = m.displayHint;
+    return struct
+      ? (buf, end) => struct.decode(buf, end - size, size)
+      : (buf, end) => formatByHint(hint, buf, end - size, size);
+  }
+  if (m.displayHint === 'ipv4' && size === 4) return (buf, end) => formatIPv4(buf, end - 4);
+  const big = m.byteOrder === 'big-endian';
+  const type = m.type as ScalarType;
+  const codec = m.enumCodec;
+  if (codec) {
+    const flags = m.enumAsFlags;
+    return (buf, end) => {
+      const n = readScalar(buf, end - size, type, big, size);
+      return flags ? codec.flagNames(n) : codec.name(n);
+    };
+  }
+  switch (type) {
+    case 'u8':
+      return (buf, end) => buf[end - 1];
+    case 'u16':
+      return big ? (buf, end) => buf.readUInt16BE(end - 2) : (buf, end) => buf.readUInt16LE(end - 2);
+    case 'u32':
+      return big ? (buf, end) => buf.readUInt32BE(end - 4) : (buf, end) => buf.readUInt32LE(end - 4);
+    case 'u64':
+      return big
+        ? (buf, end) => buf.readUInt32BE(end - 8) * TWO_32 + buf.readUInt32BE(end - 4)
+        : (buf, end) => buf.readUInt32LE(end - 4) * TWO_32 + buf.readUInt32LE(end - 8);
+    default:
+      return (buf, end) => readScalar(buf, end - size, type, big, size);
+  }
+}
+
 export class StructCodec {
   readonly name: string;
   readonly size: number;
@@ -263,21 +303,32 @@ export class StructCodec {
     this.size = offset;
   }
 
+  /** One reader per member, chosen once, so decoding is a loop of direct reads (stats64: 25 u64 per link). */
+  private readers?: { name: string; end: number; read: (buf: Buffer, at: number) => Decoded[string] }[];
+
+  private memberReaders(): NonNullable<StructCodec['readers']> {
+    this.readers ??= this.members
+      .filter((m) => m.type !== 'pad')
+      .map((m) => ({ name: m.name, end: m.offset + m.size, read: memberReader(m) }));
+    return this.readers;
+  }
+
+  /** An object with every member, copied for each whole struct: one hidden class, stores in place. */
+  private template?: Decoded;
+
   decode(buf: Buffer, off: number, available: number): Decoded {
+    const readers = this.memberReaders();
+    if (available >= this.size) {
+      this.template ??= Object.fromEntries(readers.map((r) => [r.name, 0]));
+      const out: Decoded = { ...this.template };
+      for (let i = 0; i < readers.length; i++) out[readers[i].name] = readers[i].read(buf, off + readers[i].end);
+      return out;
+    }
     const out: Decoded = {};
-    for (const m of this.members) {
-      if (m.type === 'pad' || m.offset + m.size > available) continue;
-      const at = off + m.offset;
-      if (m.type === 'binary') {
-        out[m.name] = m.structCodec
-          ? m.structCodec.decode(buf, at, m.size)
-          : formatByHint(m.displayHint, buf, at, m.size);
-        continue;
-      }
-      const n = readScalar(buf, at, m.type, m.byteOrder === 'big-endian', m.size);
-      if (m.displayHint === 'ipv4' && m.size === 4) out[m.name] = formatIPv4(buf, at);
-      else if (m.enumCodec) out[m.name] = m.enumAsFlags ? m.enumCodec.flagNames(n) : m.enumCodec.name(n);
-      else out[m.name] = n;
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i];
+      if (r.end > available) continue; // an older kernel's shorter struct
+      out[r.name] = r.read(buf, off + r.end);
     }
     return out;
   }
@@ -340,8 +391,12 @@ export class AttributeSchema {
       const codec = makeAttributeCodec(def, family);
       this.byValue.set(def.value, codec);
       this.byName.set(def.name, codec);
+      this.byType[def.value] = codec;
     }
   }
+
+  /** Codecs indexed by attribute type: an array lookup on the decode path, not a Map's. */
+  private readonly byType: (AttributeCodec | undefined)[] = [];
 
   /** The attribute's type number, by camelCase name. */
   typeOf(name: string): number | undefined {
@@ -352,28 +407,52 @@ export class AttributeSchema {
    * Decodes attributes into `into`. Types in `skip` are passed over: a
    * typed decoder that never shows an attribute need not pay for it.
    */
-  decode(buf: Buffer, start: number, end: number, into: Decoded = {}, skip?: ReadonlySet<number>): Decoded {
-    forEachAttribute(buf, start, end, (type, flags, off, len) => {
-      if (skip?.has(type)) return;
-      const codec = this.byValue.get(type);
-      if (!codec) {
+  decode(
+    buf: Buffer,
+    start: number,
+    end: number,
+    into: Decoded = {},
+    skip?: ReadonlySet<number>,
+    /** Told where each skipped attribute is, for a caller that reads one by hand. */
+    onSkipped?: (type: number, attributeOffset: number) => void,
+  ): Decoded {
+    // The TLV walk of forEachAttribute, inlined: this loop runs for every
+    // attribute of every message of every dump.
+    let pos = start;
+    while (pos + NLA_HDRLEN <= end) {
+      const len = buf.readUInt16LE(pos);
+      const rawType = buf.readUInt16LE(pos + 2);
+      if (len < NLA_HDRLEN || pos + len > end) {
+        throw new DecodeError(`attribute of type ${rawType & NLA_TYPE_MASK} at offset ${pos} has bad length ${len}`);
+      }
+      const type = rawType & NLA_TYPE_MASK;
+      const off = pos + NLA_HDRLEN;
+      pos += (len + 3) & ~3;
+      if (skip !== undefined && skip.has(type)) {
+        if (onSkipped !== undefined) onSkipped(type, off - NLA_HDRLEN);
+        continue;
+      }
+      const codec = this.byType[type];
+      if (codec === undefined) {
+        const flags = rawType & ~NLA_TYPE_MASK;
         (into.unknownAttributes ??= []).push({
           type,
           ...(flags ? { flags } : {}),
-          data: Buffer.from(buf.subarray(off, off + len)),
+          data: Buffer.from(buf.subarray(off, off + len - NLA_HDRLEN)),
         });
-        return;
+        continue;
       }
-      if (codec.def.type === 'pad') return;
-      const value = codec.decode(buf, off, len, into);
-      if (codec.def.multiAttr) {
-        const list = (into[codec.def.name] as unknown[] | undefined) ?? [];
+      const def = codec.def;
+      if (def.type === 'pad') continue;
+      const value = codec.decode(buf, off, len - NLA_HDRLEN, into);
+      if (def.multiAttr) {
+        const list = (into[def.name] as unknown[] | undefined) ?? [];
         list.push(value);
-        into[codec.def.name] = list;
+        into[def.name] = list;
       } else {
-        into[codec.def.name] = value;
+        into[def.name] = value;
       }
-    });
+    }
     return into;
   }
 
