@@ -217,7 +217,7 @@ export function buildAddressMessage(
   w.u32(index);
   addrAttrs().encode(w, attrs);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 function lifetime(v: unknown, argument: string): number {
@@ -418,7 +418,7 @@ export class AddrApi {
       (index === 0 || a.index === index) &&
       (filter.family === undefined || a.family === filter.family) &&
       (scope === undefined || a.scope === scopes.name(scope));
-    return { message: w.take(), accept };
+    return { message: w.view(), accept };
   }
 }
 

@@ -104,7 +104,7 @@ export function buildBridgeVlanMessage(type: number, index: number, spec: Omit<B
   }
   w.end(spec_);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** The AF_BRIDGE link dump that carries VLAN entries (ranges compressed, as `bridge vlan show`). */
@@ -115,7 +115,7 @@ export function buildBridgeVlanDump(): Buffer {
   w.zeros(IFINFOMSG_LEN - 1);
   w.attrU32(IFLA_EXT_MASK, RTEXT_FILTER_BRVLAN_COMPRESSED);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** The VLAN entries of one AF_BRIDGE RTM_NEWLINK. */

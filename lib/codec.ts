@@ -6,7 +6,7 @@
  * const w = new codec.Writer()
  * codec.rtLink.struct('ifinfomsg').encode(w, { ifiFamily: 0 })
  * codec.rtLink.attributeSet('link-attrs').encode(w, { ifname: 'lo' })
- * const [reply] = await nl.request({ type: 'RTM_GETLINK', payload: w.take() })
+ * const [reply] = await nl.request({ type: 'RTM_GETLINK', payload: w.view() })
  */
 export { Writer, decodeAttributeTree, encodeAttributeTree, forEachAttribute, align4 } from './netlink/attributes';
 export type { AttributeNode, NestPredicate } from './netlink/attributes';

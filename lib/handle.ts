@@ -201,7 +201,7 @@ export class Handle {
    * @example
    * const w = new nl.codec.Writer()
    * // ... write an ifinfomsg and attributes into w ...
-   * const replies = await h.request({ type: 'RTM_GETLINK', flags: ['dump'], payload: w.take() })
+   * const replies = await h.request({ type: 'RTM_GETLINK', flags: ['dump'], payload: w.view() })
    */
   async request(message: RawRequest): Promise<RawReply[]> {
     if (typeof message !== 'object' || message === null) throw invalidType('message', 'an object', message);

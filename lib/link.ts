@@ -395,7 +395,7 @@ export function buildLinkMessage(type: number, flags: number, info: IfInfo, attr
   writeIfInfo(w, info);
   linkAttrs().encode(w, attrs);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 function writeIfInfo(w: Writer, info: IfInfo): void {
@@ -799,7 +799,7 @@ export function buildAddLinkMessage(spec: LinkSpec, fds: { netnsFd?: number; pee
   }
   w.end(infoAt);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 const SET_KEYS = new Set([

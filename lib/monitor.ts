@@ -193,7 +193,7 @@ function buildDumpRequest(spec: DumpSpec): Buffer {
   w.u8(spec.family);
   w.zeros(spec.headerLength - 1);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** The event a message announces, decoded where the library knows the type. */

@@ -385,7 +385,7 @@ export function buildNeighbourMessage(type: number, flags: number, spec: Resolve
   w.u8(0);
   neighAttrs().encode(w, attrs);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 export interface NeighContext {
@@ -566,7 +566,7 @@ export class NeighApi {
       (states === undefined || (states === NUD_NONE ? n.state.length === 0 : (nudMask(n.state) & states) !== 0)) &&
       (vlan === undefined || n.vlan === vlan) &&
       (filter.proxy === undefined || n.flags.includes('proxy') === filter.proxy);
-    return { message: w.take(), accept };
+    return { message: w.view(), accept };
   }
 }
 

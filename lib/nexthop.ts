@@ -614,7 +614,7 @@ export function buildNexthopMessage(flags: number, spec: CheckedSpec, devIndex?:
   if (devIndex !== undefined) w.attrU32(NHA_OIF, devIndex);
   if (spec.fdb) w.attrFlag(NHA_FDB);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** RTM_DELNEXTHOP or a non-dump RTM_GETNEXTHOP for one id. */
@@ -624,7 +624,7 @@ export function buildNexthopIdMessage(type: number, flags: number, id: number): 
   writeNhmsg(w, AF_UNSPEC, 0, 0);
   w.attrU32(NHA_ID, id);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** A dump request: nexthops (RTM_GETNEXTHOP) or buckets (RTM_GETNEXTHOPBUCKET), with the kernel's filters. */
@@ -654,7 +654,7 @@ export function buildNexthopDump(
     w.end(at);
   }
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 // ---- the API group ------------------------------------------------------------------------

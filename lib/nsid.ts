@@ -52,7 +52,7 @@ export function buildNsidMessage(type: number, netnsFd: number, nsid?: number, t
   if (nsid !== undefined) w.attrU32(NETNSA_NSID, nsid);
   if (targetNsid !== undefined) w.attrU32(NETNSA_TARGET_NSID, targetNsid);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** NETNSA_NSID of a RTM_NEWNSID reply: the id, or undefined when none is assigned. */

@@ -157,7 +157,7 @@ function qdiscMessage(type: number, ifindex: number, kind: string): Buffer {
   w.u32(0);
   w.attrString(TCA_KIND, kind);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 async function probeNftables(nsFd: number): Promise<boolean> {
@@ -170,7 +170,7 @@ async function probeNftables(nsFd: number): Promise<boolean> {
     w.u8(NFNETLINK_V0);
     w.u16(0);
     finishMessage(w, start);
-    await request(client, w.take(), null);
+    await request(client, w.view(), null);
     return true;
   } catch {
     return false;

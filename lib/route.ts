@@ -801,7 +801,7 @@ function encodeMultipath(hops: unknown, family: 4 | 6, resolve: LinkResolver, ar
     if (h.encap !== undefined) encodeEncap(w, h.encap, `${path}.encap`);
     w.buf.writeUInt16LE(w.pos - start, start);
   });
-  return w.take();
+  return w.view();
 }
 
 /** Which family a spec is for: from dst, else `family`, else the gateways and addresses it names. */
@@ -910,7 +910,7 @@ export function buildRouteMessage(type: number, flags: number, spec: RouteSpec, 
     if (spec.pref !== undefined) w.attrU8(RTA_PREF, routerPrefs.value(spec.pref, 'spec.pref'));
   }
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** The address with the bits past `prefixLength` cleared (copy). */
@@ -961,7 +961,7 @@ export function buildRouteGetMessage(dst: string, options: RouteGetOptions, reso
   if (options.dport !== undefined) extra.dport = integerArgument(options.dport, 'options.dport', 0, 65535);
   routeAttrs().encode(w, extra);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** What a dump request and its client-side filter look like for a RouteFilter. */
@@ -1011,7 +1011,7 @@ function planDump(filter: RouteFilter, dev: number | undefined): DumpPlan {
     (protocolName === undefined || r.protocol === protocolName) &&
     (dev === undefined || r.dev === dev || (r.nexthops?.some((h) => h.dev === dev) ?? false)) &&
     (dst === undefined || (r.dst === dst && (dstFamily === undefined ? true : r.family === dstFamily)));
-  return { message: w.take(), accept, tableFiltered: table !== undefined };
+  return { message: w.view(), accept, tableFiltered: table !== undefined };
 }
 
 /** A dumped route worth listing: IPv4/IPv6 FIB entries, not cached clones (which only a non-strict dump sends). */

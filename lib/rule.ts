@@ -518,7 +518,7 @@ export function buildRuleMessage(type: number, flags: number, spec: ResolvedRule
   w.u32(spec.invert ? FIB_RULE_INVERT : 0);
   ruleAttrs().encode(w, attrs);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 export interface RuleContext {
@@ -620,7 +620,7 @@ function dumpRequest(filter: RuleFilter): { message: Buffer; accept: (r: Rule) =
     (filter.family === undefined || r.family === filter.family) &&
     (table === undefined || r.table === table) &&
     (priority === undefined || r.priority === priority);
-  return { message: w.take(), accept };
+  return { message: w.view(), accept };
 }
 
 function keep(buf: Buffer, offset: number, length: number, accept: (r: Rule) => boolean): Rule | undefined {

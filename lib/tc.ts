@@ -283,7 +283,7 @@ export function buildQdiscMessage(mode: Exclude<Mode, 'del'>, ifindex: number, s
   encodeKindOptions(w, QDISC_KINDS[kind], kind, spec.options, { argument: 'spec.options', handle }, TCA_OPTIONS);
   common(w, spec, 'spec');
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_DELQDISC. */
@@ -308,7 +308,7 @@ export function buildQdiscDelMessage(ifindex: number, ref: Omit<QdiscRef, 'dev'>
   header(w, ifindex, handle, parent, 0);
   if (ref.kind !== undefined) w.attrString(TCA_KIND, ref.kind);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_NEWTCLASS (add/replace/change). */
@@ -331,7 +331,7 @@ export function buildClassMessage(mode: Exclude<Mode, 'del'>, ifindex: number, s
     TCA_OPTIONS,
   );
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_DELTCLASS. */
@@ -343,7 +343,7 @@ export function buildClassDelMessage(ifindex: number, ref: Omit<ClassRef, 'dev'>
   const start = beginMessage(w, RTM_DELTCLASS, FLAGS.del);
   header(w, ifindex, classid, parent, 0);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 function filterHandle(kind: string | undefined, v: unknown, argument: string): number {
@@ -382,7 +382,7 @@ export function buildFilterMessage(mode: Exclude<Mode, 'del'>, ifindex: number, 
   codec.encode(w, o, { argument: 'spec.options', protocol: proto });
   w.end(at);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_DELTFILTER: by priority (and protocol), or one filter by handle (kind needed). */
@@ -402,7 +402,7 @@ export function buildFilterDelMessage(ifindex: number, ref: Omit<FilterRef, 'dev
   if (ref.kind !== undefined) w.attrString(TCA_KIND, ref.kind);
   if (ref.chain !== undefined) w.attrU32(TCA_CHAIN, u32Arg(ref.chain, 'ref.chain'));
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_NEWACTION for one standalone action (mirred needs `ifindex`). */
@@ -415,7 +415,7 @@ export function buildActionMessage(mode: 'add' | 'replace', action: TcAction): B
   encodeAction(w, action, 1, 'action');
   w.end(tab);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 /** Builds RTM_DELACTION / RTM_GETACTION for one action by kind and index, or a dump of a kind. */
@@ -433,7 +433,7 @@ export function buildActionRefMessage(type: number, flags: number, kind: unknown
   w.end(one);
   w.end(tab);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 function dumpMessage(type: number, ifindex: number, parent = 0): Buffer {
@@ -441,7 +441,7 @@ function dumpMessage(type: number, ifindex: number, parent = 0): Buffer {
   const start = beginMessage(w, type, NLM_F_REQUEST | NLM_F_DUMP);
   header(w, ifindex, 0, parent, 0);
   finishMessage(w, start);
-  return w.take();
+  return w.view();
 }
 
 // ---- decoders --------------------------------------------------------------------------

@@ -146,6 +146,14 @@ export class Writer {
   take(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }
+
+  /**
+   * What was written, without copying: for a writer that is done (a
+   * message builder's last step). Writing on afterwards may change it.
+   */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 /**

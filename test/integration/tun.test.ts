@@ -44,7 +44,7 @@ const macBytes = (mac: string) => Buffer.from(mac.split(':').map((x) => parseInt
 
 function nextPacket(q: TunQueue, match: (p: Buffer) => boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no matching packet within 5 s')), 5000);
+    const timer = setTimeout(() => reject(new Error('no matching packet within 10 s')), 10_000);
     const onData = (p: Buffer) => {
       if (!match(p)) return;
       clearTimeout(timer);
@@ -138,6 +138,8 @@ describeTun('tun/tap devices', () => {
     await h.addr.add('tun0', { address: '10.204.0.1', prefixLength: 24 });
     await h.link.set('tun0', { up: true });
     const q = await h.link.tun.open('tun0');
+    // carrier comes with the attached queue; under load it can lag the open
+    await h.link.waitFor('tun0', { carrier: true }, { timeout: 5000 });
     const server = dgram.createSocket('udp4');
     try {
       await new Promise<void>((r) => server.bind({ fd: nl.netns.socketFd(ns.name, 'udp4', { port: 9100 }) }, r));
