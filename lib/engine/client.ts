@@ -419,7 +419,9 @@ export class NetlinkClient {
     // seq) of whoever caused the change, 0 for the kernel itself: telling
     // them apart by seq alone would take `ip addr add`'s notification for
     // a reply to some request of ours.
-    const ours = buf.readUInt32LE(off + 12) === this.ownPortId;
+    // Port ids are per namespace: a message from another one (it carries an
+    // nsid) is never a reply, even when its sender's port id equals ours.
+    const ours = nsid < 0 && buf.readUInt32LE(off + 12) === this.ownPortId;
     const req = ours && seq !== 0 ? this.pending.get(seq) : undefined;
     if (!req) {
       if ((!ours || seq === 0) && type !== NLMSG_ERROR && type !== NLMSG_DONE) {
