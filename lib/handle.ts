@@ -15,6 +15,7 @@ import { RouteApi } from './route';
 import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
+import { NftApi } from './nft';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -122,6 +123,8 @@ export class Handle {
   readonly sysctl: SysctlApi;
   readonly rule: RuleApi;
   readonly neigh: NeighApi;
+  /** nftables: tables, chains, rules, sets, in atomic transactions. */
+  readonly nft: NftApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -148,6 +151,7 @@ export class Handle {
     this.sysctl = new SysctlApi(() => this.context);
     this.rule = new RuleApi(() => this.context);
     this.neigh = new NeighApi(() => this.context);
+    this.nft = new NftApi(() => this.context);
   }
 
   get isClosed(): boolean {

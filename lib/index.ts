@@ -16,6 +16,7 @@ import { RouteApi } from './route';
 import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
+import { NftApi } from './nft';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -51,6 +52,26 @@ export type {
 } from './route';
 export type { Rule, RuleSpec, RuleFilter, Range } from './rule';
 export type { Neighbour, NeighbourSpec, NeighbourFilter } from './neigh';
+export { NftTransactionError } from './nft';
+export type {
+  NftFamily,
+  NftTable,
+  NftChain,
+  NftRule,
+  NftRuleBody,
+  NftMatch,
+  NftSet,
+  NftElement,
+  NftObject,
+  NftRuleset,
+  NftOperation,
+  NftApplyOptions,
+  NftExpression,
+  NftNat,
+  NftLimit,
+  NftLog,
+  NftReject,
+} from './nft';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -80,6 +101,9 @@ export const rule: RuleApi = new RuleApi(() => getDefaultHandle().context);
 
 /** The neigh group (ARP/NDP entries and the bridge FDB) on the default handle. */
 export const neigh: NeighApi = new NeighApi(() => getDefaultHandle().context);
+
+/** The nft group (nftables) on the default handle. */
+export const nft: NftApi = new NftApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -316,9 +316,9 @@ export const spec: FamilySpecDef = {
         { name: 'position', value: 6, type: 'u64', byteOrder: 'big-endian' },
         { name: 'userdata', value: 7, type: 'binary' },
         { name: 'pad', value: 8, type: 'pad' },
-        { name: 'id', value: 9, type: 'u32' },
-        { name: 'positionId', value: 10, type: 'u32' },
-        { name: 'chainId', value: 11, type: 'u32' },
+        { name: 'id', value: 9, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'positionId', value: 10, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'chainId', value: 11, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'expr-list-attrs': {
@@ -351,7 +351,7 @@ export const spec: FamilySpecDef = {
         { name: 'dataLen', value: 7, type: 'u32', byteOrder: 'big-endian' },
         { name: 'policy', value: 8, type: 'u32', byteOrder: 'big-endian' },
         { name: 'desc', value: 9, type: 'nest', nestedAttributes: 'set-desc-attrs' },
-        { name: 'id', value: 10, type: 'u32' },
+        { name: 'id', value: 10, type: 'u32', byteOrder: 'big-endian' },
         { name: 'timeout', value: 11, type: 'u64', byteOrder: 'big-endian' },
         { name: 'gcInterval', value: 12, type: 'u32', byteOrder: 'big-endian' },
         { name: 'userdata', value: 13, type: 'binary' },
@@ -407,7 +407,7 @@ export const spec: FamilySpecDef = {
         { name: 'table', value: 1, type: 'string' },
         { name: 'set', value: 2, type: 'string' },
         { name: 'elements', value: 3, type: 'nest', nestedAttributes: 'setelem-list-elem-attrs' },
-        { name: 'setId', value: 4, type: 'u32' },
+        { name: 'setId', value: 4, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'gen-attrs': {
@@ -492,7 +492,7 @@ export const spec: FamilySpecDef = {
       attributes: [
         { name: 'code', value: 1, type: 'u32', byteOrder: 'big-endian', enum: 'verdict-code' },
         { name: 'chain', value: 2, type: 'string' },
-        { name: 'chainId', value: 3, type: 'u32' },
+        { name: 'chainId', value: 3, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'expr-counter-attrs': {
