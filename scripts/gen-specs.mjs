@@ -98,6 +98,12 @@ const ERRATA = {
     (doc) => retypeAttrs(doc, 'set-attrs', ['timeout', 'gc-interval'], { 'byte-order': 'big-endian' }),
     (doc) => retypeAttrs(doc, 'setelem-attrs', ['timeout', 'expiration'], { 'byte-order': 'big-endian' }),
     (doc) => retypeAttrs(doc, 'setelem-attrs', ['flags'], { type: 'u32', 'byte-order': 'big-endian' }),
+    // Transaction ids are __be32 (ntohl(nla_get_be32()) in nf_tables_api.c; spec: host order):
+    // a set made in a batch is found by the id its lookup or elements carry.
+    (doc) => retypeAttrs(doc, 'set-attrs', ['id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'setelem-list-attrs', ['set-id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'rule-attrs', ['id', 'position-id', 'chain-id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'verdict-attrs', ['chain-id'], { 'byte-order': 'big-endian' }),
     // NFTA_FLOWTABLE_HOOK_PRIORITY is a signed priority like NFTA_HOOK_PRIORITY.
     (doc) => retypeAttrs(doc, 'flowtable-hook-attrs', ['priority'], { type: 's32' }),
     // Expressions the spec leaves out (nft_limit.c, nft_log.c, nft_masq.c, nft_redir.c,
@@ -122,7 +128,7 @@ const ERRATA = {
       ]),
     (doc) =>
       addAttrSet(doc, 'expr-masq-attrs', [
-        ['flags', 'u32'],
+        ['flags', 'u32', null, { enum: 'nat-range-flags', 'enum-as-flags': true }],
         ['reg-proto-min', 'u32'],
         ['reg-proto-max', 'u32'],
       ]),
@@ -130,7 +136,7 @@ const ERRATA = {
       addAttrSet(doc, 'expr-redir-attrs', [
         ['reg-proto-min', 'u32'],
         ['reg-proto-max', 'u32'],
-        ['flags', 'u32'],
+        ['flags', 'u32', null, { enum: 'nat-range-flags', 'enum-as-flags': true }],
       ]),
     (doc) =>
       addAttrSet(doc, 'expr-range-attrs', [
@@ -253,16 +259,17 @@ function renameAttr(doc, set, from, to) {
   if (attr) attr.name = to;
   return Boolean(attr);
 }
-/** Adds an attribute set of big-endian scalars, strings, pads and nests: [name, type, nest?]. */
+/** Adds an attribute set of big-endian scalars, strings, pads and nests: [name, type, nest?, more fields?]. */
 function addAttrSet(doc, name, attrs) {
   if (doc['attribute-sets'].some((s) => s.name === name)) return false;
   doc['attribute-sets'].push({
     name,
-    attributes: attrs.map(([n, type, nested]) => ({
+    attributes: attrs.map(([n, type, nested, more]) => ({
       name: n,
       type,
       ...(nested ? { 'nested-attributes': nested } : {}),
       ...(/^[us]\d+$/.test(type) && type !== 'u8' ? { 'byte-order': 'big-endian' } : {}),
+      ...more,
     })),
   });
   return true;

@@ -314,7 +314,8 @@ class TransactionBuilder {
         {
           family,
           ifindex: this.ifindex,
-          anonymousSet: (type, elements, interval) => this.anonymousSet(index, fam, table, type, elements, interval),
+          anonymousSet: (type, elements, interval, argument) =>
+            this.anonymousSet(fam, table, type, elements, interval, index, argument),
         },
         arg,
       );
@@ -334,17 +335,18 @@ class TransactionBuilder {
   }
 
   private anonymousSet(
-    index: number,
     fam: number,
     table: string,
     type: DataType,
     elements: NftElement[],
     interval: boolean,
+    index: number,
+    argument: string,
   ): { name: string; id: number } {
     const id = this.nextId++;
     const name = '__set%d';
     const shape: SetShape = { key: type, interval };
-    const encoded = encodeElements(shape, elements, `ops[${index}]`);
+    const encoded = encodeElements(shape, elements, argument);
     this.push(index, 'newset', NLM_F_CREATE, fam, 'set-attrs', {
       table,
       name,

@@ -80,7 +80,7 @@ export interface RuleBuildContext {
   /** The interface index of a name (resolved before building). */
   ifindex(name: string, argument: string): number;
   /** Adds an anonymous set to the transaction; its name and id go in the lookup. */
-  anonymousSet(type: DataType, elements: NftElement[], interval: boolean): { name: string; id: number };
+  anonymousSet(type: DataType, elements: NftElement[], interval: boolean, argument: string): { name: string; id: number };
 }
 
 const CT_STATES: Record<string, number> = {
@@ -308,13 +308,15 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
         return r;
       });
       const interval = elements.some((e) => !e.single);
-      const set = ctx.anonymousSet(type, v as NftElement[], interval);
+      const set = ctx.anonymousSet(type, v as NftElement[], interval, arg);
       out.push(payload(NFT_PAYLOAD_NETWORK_HEADER, offset, len), lookup(set));
     } else {
       const p = prefixArgument(v, arg);
       const r = addressInterval(v, l3!, arg);
-      const bytes = Math.ceil(p.prefixLength / 8);
       if (p.prefixLength === 0) throw invalidValue(arg, v, 'matches every address: leave it out');
+      // As nft does: whole bytes of a prefix are compared directly; otherwise
+      // the whole address is loaded and masked.
+      const bytes = p.prefixLength % 8 === 0 ? p.prefixLength / 8 : len;
       out.push(payload(NFT_PAYLOAD_NETWORK_HEADER, offset, bytes));
       if (p.prefixLength % 8 !== 0) {
         out.push({
@@ -438,7 +440,7 @@ function portMatch(v: NftPortMatch, argument: string, ctx: RuleBuildContext): Nf
         portRange(e, `${argument}[${i}]`);
       } else portArgument(e, `${argument}[${i}]`);
     });
-    return [lookup(ctx.anonymousSet(DATA_TYPES.inet_service, v as NftElement[], interval))];
+    return [lookup(ctx.anonymousSet(DATA_TYPES.inet_service, v as NftElement[], interval, argument))];
   }
   if (typeof v === 'object' && v !== null && 'range' in v) {
     const [lo, hi] = portRange(v.range, `${argument}.range`);
@@ -790,7 +792,6 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
           if (op !== 'eq' || data.length !== reg.len) fail();
           const prefixLength = reg.mask ? prefixLengthOf(reg.mask) : reg.len! * 8;
           if (reg.mask && !maskBytes(reg.len!, prefixLength).equals(reg.mask)) fail();
-          if (!reg.mask && reg.len !== f.len && (reg.len! * 8) % 8 !== 0) fail();
           set(f.name, cidrText(data, f.len, prefixLength));
         }
         reg = undefined;
@@ -804,7 +805,9 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
         break;
       }
       case 'lookup': {
-        if (d.sreg !== NFT_REG_1 || d.dreg !== undefined || d.flags !== undefined) fail();
+        const lookupFlags = d.flags as string[] | number | undefined;
+        if (d.sreg !== NFT_REG_1 || d.dreg !== undefined) fail();
+        if (lookupFlags !== undefined && lookupFlags !== 0 && !(Array.isArray(lookupFlags) && lookupFlags.length === 0)) fail();
         const name = d.set as string;
         let target: NftMatch[keyof NftMatch];
         const f = field();
@@ -841,7 +844,8 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
         if (rule.log) fail();
         const log: Record<string, unknown> = {};
         if (d.prefix !== undefined) log.prefix = d.prefix;
-        if (d.level !== undefined) log.level = LOG_LEVELS[d.level as number] ?? fail();
+        // The kernel reports its default level (warn) even when none was given; nft hides it too.
+        if (d.level !== undefined && d.level !== LOG_LEVELS.indexOf('warn')) log.level = LOG_LEVELS[d.level as number] ?? fail();
         if (d.group !== undefined) log.group = d.group;
         if (d.snaplen !== undefined) log.snaplen = d.snaplen;
         rule.log = Object.keys(log).length ? log : true;
@@ -911,11 +915,12 @@ function decodeNat(name: string, d: Record<string, unknown>, immediates: Map<num
   };
   if (name === 'nat') {
     const addr = reg('regAddrMin');
-    if (!addr || d.regAddrMax !== undefined) fail();
+    // The kernel reports a single address as a range of one (max = min).
+    if (!addr || (d.regAddrMax !== undefined && d.regAddrMax !== d.regAddrMin)) fail();
     nat.address = formatIP(addr, 0, d.family === NFPROTO_IPV6 ? 16 : 4);
   }
   const pmin = reg('regProtoMin');
-  const pmax = reg('regProtoMax');
+  const pmax = d.regProtoMax === d.regProtoMin ? undefined : reg('regProtoMax');
   if (pmin) nat.port = pmax ? [pmin.readUInt16BE(0), pmax.readUInt16BE(0)] : pmin.readUInt16BE(0);
   if (names.length) nat.flags = names;
   return nat;

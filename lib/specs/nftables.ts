@@ -632,7 +632,7 @@ export const spec: FamilySpecDef = {
     'expr-masq-attrs': {
       name: 'expr-masq-attrs',
       attributes: [
-        { name: 'flags', value: 1, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'flags', value: 1, type: 'u32', byteOrder: 'big-endian', enum: 'nat-range-flags', enumAsFlags: true },
         { name: 'regProtoMin', value: 2, type: 'u32', byteOrder: 'big-endian' },
         { name: 'regProtoMax', value: 3, type: 'u32', byteOrder: 'big-endian' },
       ],
@@ -642,7 +642,7 @@ export const spec: FamilySpecDef = {
       attributes: [
         { name: 'regProtoMin', value: 1, type: 'u32', byteOrder: 'big-endian' },
         { name: 'regProtoMax', value: 2, type: 'u32', byteOrder: 'big-endian' },
-        { name: 'flags', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'flags', value: 3, type: 'u32', byteOrder: 'big-endian', enum: 'nat-range-flags', enumAsFlags: true },
       ],
     },
     'expr-range-attrs': {
