@@ -312,9 +312,7 @@ export class NetlinkClient {
       total += m.length;
     }
     if (messages.length === 0) return Promise.resolve([]);
-    const operations = messages.map(
-      (m, i) => options.operations?.[i] ?? this.operationName(m.readUInt16LE(4)),
-    );
+    const operations = messages.map((m, i) => options.operations?.[i] ?? this.operationName(m.readUInt16LE(4)));
     return new Promise<BatchOutcome[]>((resolve, reject) => {
       const batch: BatchState = {
         offsets,

@@ -94,7 +94,8 @@ function describeOp(op: NftOperation | undefined): string {
   const o = op as unknown as Record<string, unknown>;
   const verb = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush'].find((v) => v in o) ?? '?';
   const parts = [verb, String(o[verb]), String(o.family)];
-  for (const k of ['table', 'chain', 'set', 'name', 'handle']) if (o[k] !== undefined) parts.push(`${k} ${String(o[k])}`);
+  for (const k of ['table', 'chain', 'set', 'name', 'handle'])
+    if (o[k] !== undefined) parts.push(`${k} ${String(o[k])}`);
   return parts.join(' ');
 }
 
@@ -124,7 +125,12 @@ function handleArgument(v: unknown, argument: string): number {
   return v;
 }
 
-const SET_FLAGS: Record<string, string> = { constant: 'constant', interval: 'interval', timeout: 'timeout', dynamic: 'eval' };
+const SET_FLAGS: Record<string, string> = {
+  constant: 'constant',
+  interval: 'interval',
+  timeout: 'timeout',
+  dynamic: 'eval',
+};
 
 /** Builds the messages of a transaction; interface names are resolved through `ifindex`. */
 class TransactionBuilder {
@@ -138,7 +144,14 @@ class TransactionBuilder {
     private readonly existingSets: Map<string, SetShape>,
   ) {}
 
-  private push(index: number, op: string, flags: number, family: number, set: string | null, value: Record<string, unknown>) {
+  private push(
+    index: number,
+    op: string,
+    flags: number,
+    family: number,
+    set: string | null,
+    value: Record<string, unknown>,
+  ) {
     this.messages.push({ index, bytes: nftMessage(op, flags, family, set, value) });
   }
 
@@ -153,7 +166,11 @@ class TransactionBuilder {
     const o = op as unknown as Record<string, unknown>;
     const verbs = ['add', 'create', 'insert', 'replace', 'delete', 'destroy', 'flush'].filter((v) => v in o);
     if (verbs.length !== 1) {
-      throw invalidValue(arg, op, "must have exactly one of add, create, insert, replace, delete, destroy, flush (e.g. { add: 'table', ... })");
+      throw invalidValue(
+        arg,
+        op,
+        "must have exactly one of add, create, insert, replace, delete, destroy, flush (e.g. { add: 'table', ... })",
+      );
     }
     const verb = verbs[0];
     const object = o[verb];
@@ -177,7 +194,14 @@ class TransactionBuilder {
         return;
       case 'add chain':
       case 'create chain':
-        this.push(index, 'newchain', NLM_F_CREATE | (verb === 'create' ? NLM_F_EXCL : 0), fam, 'chain-attrs', this.chain(o, family, arg));
+        this.push(
+          index,
+          'newchain',
+          NLM_F_CREATE | (verb === 'create' ? NLM_F_EXCL : 0),
+          fam,
+          'chain-attrs',
+          this.chain(o, family, arg),
+        );
         return;
       case 'delete chain':
       case 'destroy chain': {
@@ -233,14 +257,22 @@ class TransactionBuilder {
         const table = nameArgument(o.table, `${arg}.table`);
         const set = nameArgument(o.set, `${arg}.set`);
         const shape = this.shapeOf(family, table, set);
-        if (!shape) throw invalidValue(`${arg}.set`, set, `names no set of type the library knows in ${family} table ${table}`);
+        if (!shape)
+          throw invalidValue(`${arg}.set`, set, `names no set of type the library knows in ${family} table ${table}`);
         const elements = encodeElements(shape, o.elements as NftElement[], `${arg}.elements`);
         if (elements.length === 0) throw invalidValue(`${arg}.elements`, o.elements, 'must not be empty');
-        this.push(index, verb === 'add' ? 'newsetelem' : 'delsetelem', verb === 'add' ? NLM_F_CREATE : 0, fam, 'setelem-list-attrs', {
-          table,
-          set,
-          elements: { elem: elements },
-        });
+        this.push(
+          index,
+          verb === 'add' ? 'newsetelem' : 'delsetelem',
+          verb === 'add' ? NLM_F_CREATE : 0,
+          fam,
+          'setelem-list-attrs',
+          {
+            table,
+            set,
+            elements: { elem: elements },
+          },
+        );
         return;
       }
       case 'add counter':
@@ -270,7 +302,8 @@ class TransactionBuilder {
     const base = o.hook !== undefined || o.type !== undefined || o.priority !== undefined;
     if (!base) {
       for (const k of ['policy', 'device', 'devices']) {
-        if (o[k] !== undefined) throw invalidValue(`${arg}.${k}`, o[k], 'belongs to a base chain: give type, hook and priority too');
+        if (o[k] !== undefined)
+          throw invalidValue(`${arg}.${k}`, o[k], 'belongs to a base chain: give type, hook and priority too');
       }
       return value;
     }
@@ -290,23 +323,36 @@ class TransactionBuilder {
       hook.devs = { name: o.devices.map((d, i) => nameArgument(d, `${arg}.devices[${i}]`)) };
     }
     if (needsDevice && hook.dev === undefined && hook.devs === undefined) {
-      throw invalidType(`${arg}.device`, `an interface name (a ${family} ${String(o.hook)} chain hooks a device)`, o.device);
+      throw invalidType(
+        `${arg}.device`,
+        `an interface name (a ${family} ${String(o.hook)} chain hooks a device)`,
+        o.device,
+      );
     }
     value.hook = hook;
     if (o.policy !== undefined) {
-      if (o.policy !== 'accept' && o.policy !== 'drop') throw invalidValue(`${arg}.policy`, o.policy, "must be 'accept' or 'drop'");
+      if (o.policy !== 'accept' && o.policy !== 'drop')
+        throw invalidValue(`${arg}.policy`, o.policy, "must be 'accept' or 'drop'");
       value.policy = o.policy === 'accept' ? NF_ACCEPT : NF_DROP;
     }
     value.type = type;
     return value;
   }
 
-  private rule(o: Record<string, unknown>, verb: string, family: NftFamily, fam: number, index: number, arg: string): void {
+  private rule(
+    o: Record<string, unknown>,
+    verb: string,
+    family: NftFamily,
+    fam: number,
+    index: number,
+    arg: string,
+  ): void {
     const table = nameArgument(o.table, `${arg}.table`);
     const chain = nameArgument(o.chain, `${arg}.chain`);
     let exprs: NftExpression[];
     if (o.expressions !== undefined) {
-      if (!Array.isArray(o.expressions)) throw invalidType(`${arg}.expressions`, 'an array of { name, data? }', o.expressions);
+      if (!Array.isArray(o.expressions))
+        throw invalidType(`${arg}.expressions`, 'an array of { name, data? }', o.expressions);
       exprs = o.expressions as NftExpression[];
     } else {
       exprs = buildRuleExpressions(
@@ -365,7 +411,15 @@ class TransactionBuilder {
     return { name, id };
   }
 
-  private set(o: Record<string, unknown>, verb: string, isMap: boolean, family: NftFamily, fam: number, index: number, arg: string): void {
+  private set(
+    o: Record<string, unknown>,
+    verb: string,
+    isMap: boolean,
+    family: NftFamily,
+    fam: number,
+    index: number,
+    arg: string,
+  ): void {
     const table = nameArgument(o.table, `${arg}.table`);
     const name = nameArgument(o.name, `${arg}.name`);
     const key = dataTypeByName(o.type, `${arg}.type`);
@@ -392,7 +446,8 @@ class TransactionBuilder {
       flags.push('map');
     }
     if (o.timeout !== undefined) {
-      if (typeof o.timeout !== 'number' || !(o.timeout > 0)) throw invalidValue(`${arg}.timeout`, o.timeout, 'must be a positive number of seconds');
+      if (typeof o.timeout !== 'number' || !(o.timeout > 0))
+        throw invalidValue(`${arg}.timeout`, o.timeout, 'must be a positive number of seconds');
       value.timeout = Math.round(o.timeout * 1000);
       if (!flags.includes('timeout')) flags.push('timeout');
     }
@@ -411,12 +466,23 @@ class TransactionBuilder {
     if (o.elements !== undefined) {
       const elements = encodeElements(shape, o.elements as NftElement[], `${arg}.elements`);
       if (elements.length) {
-        this.push(index, 'newsetelem', NLM_F_CREATE, fam, 'setelem-list-attrs', { table, set: name, elements: { elem: elements } });
+        this.push(index, 'newsetelem', NLM_F_CREATE, fam, 'setelem-list-attrs', {
+          table,
+          set: name,
+          elements: { elem: elements },
+        });
       }
     }
   }
 
-  private object(o: Record<string, unknown>, type: 'counter' | 'quota', verb: string, fam: number, index: number, arg: string): void {
+  private object(
+    o: Record<string, unknown>,
+    type: 'counter' | 'quota',
+    verb: string,
+    fam: number,
+    index: number,
+    arg: string,
+  ): void {
     const u64 = (v: unknown, a: string) => {
       if (v === undefined) return 0;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) {
@@ -429,10 +495,15 @@ class TransactionBuilder {
       name: nameArgument(o.name, `${arg}.name`),
       type,
     };
-    if (type === 'counter') value.data = { bytes: u64(o.bytes, `${arg}.bytes`), packets: u64(o.packets, `${arg}.packets`) };
+    if (type === 'counter')
+      value.data = { bytes: u64(o.bytes, `${arg}.bytes`), packets: u64(o.packets, `${arg}.packets`) };
     else {
       if (o.bytes === undefined) throw invalidType(`${arg}.bytes`, 'the quota in bytes', o.bytes);
-      value.data = { bytes: u64(o.bytes, `${arg}.bytes`), flags: o.over === true ? ['invert'] : 0, consumed: u64(o.used, `${arg}.used`) };
+      value.data = {
+        bytes: u64(o.bytes, `${arg}.bytes`),
+        flags: o.over === true ? ['invert'] : 0,
+        consumed: u64(o.used, `${arg}.used`),
+      };
     }
     this.push(index, 'newobj', NLM_F_CREATE | (verb === 'create' ? NLM_F_EXCL : 0), fam, 'obj-attrs', value);
   }
@@ -456,8 +527,12 @@ function setsToRead(ops: NftOperation[]): { family: NftFamily; table: string; se
   const out: { family: NftFamily; table: string; set: string }[] = [];
   for (const op of ops) {
     const o = op as unknown as Record<string, unknown>;
-    if (o.add === 'set' || o.add === 'map' || o.create === 'set' || o.create === 'map') made.add(`${String(o.family)}/${String(o.table)}/${String(o.name)}`);
-    if ((o.add === 'element' || o.delete === 'element') && !made.has(`${String(o.family)}/${String(o.table)}/${String(o.set)}`)) {
+    if (o.add === 'set' || o.add === 'map' || o.create === 'set' || o.create === 'map')
+      made.add(`${String(o.family)}/${String(o.table)}/${String(o.name)}`);
+    if (
+      (o.add === 'element' || o.delete === 'element') &&
+      !made.has(`${String(o.family)}/${String(o.table)}/${String(o.set)}`)
+    ) {
       out.push({ family: o.family as NftFamily, table: o.table as string, set: o.set as string });
     }
   }
@@ -548,7 +623,9 @@ export class NftApi {
     // Every message asked for an ACK; one missing means the batch did not run.
     const unanswered = outcomes.findIndex((o, i) => !o.answered && i > 0 && i < messages.length - 1);
     if (unanswered !== -1) {
-      throw new Error(`nft.apply: the kernel did not answer operation ${builder.messages[unanswered - 1].index}; the batch was not applied`);
+      throw new Error(
+        `nft.apply: the kernel did not answer operation ${builder.messages[unanswered - 1].index}; the batch was not applied`,
+      );
     }
   }
 
@@ -590,7 +667,10 @@ export class NftApi {
    * @example
    * const { tables, chains, rules, sets } = await nl.nft.list()
    */
-  async list(filter: { family?: NftFamily; table?: string } = {}, options: { signal?: AbortSignal } = {}): Promise<NftRuleset> {
+  async list(
+    filter: { family?: NftFamily; table?: string } = {},
+    options: { signal?: AbortSignal } = {},
+  ): Promise<NftRuleset> {
     if (typeof filter !== 'object' || filter === null) throw invalidType('filter', 'an object', filter);
     const fam = filter.family === undefined ? AF_UNSPEC : familyValue(filter.family, 'filter.family');
     if (filter.table !== undefined) nameArgument(filter.table, 'filter.table');
@@ -602,7 +682,11 @@ export class NftApi {
     }
   }
 
-  private async read(fam: number, table: string | undefined, signal?: AbortSignal): Promise<Omit<NftRuleset, 'generation'>> {
+  private async read(
+    fam: number,
+    table: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<Omit<NftRuleset, 'generation'>> {
     const client = this.client();
     const get = <T>(op: string, set: string | null, decode: (b: Buffer, o: number, l: number) => T | undefined) =>
       dump(client, nftMessage(op, NLM_F_DUMP, fam, set, table === undefined || set === null ? {} : { table }), decode, {

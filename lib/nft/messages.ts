@@ -116,7 +116,13 @@ export function batchEnd(): Buffer {
 }
 
 /** A dump request: every object of a kind, optionally narrowed by attributes. */
-export function dumpMessage(op: string, flags: number, family = AF_UNSPEC, attributeSet: string | null = null, value = {}): Buffer {
+export function dumpMessage(
+  op: string,
+  flags: number,
+  family = AF_UNSPEC,
+  attributeSet: string | null = null,
+  value = {},
+): Buffer {
   return nftMessage(op, flags, family, attributeSet, value);
 }
 
@@ -133,7 +139,7 @@ export function commentUserdata(comment: string, argument: string): Buffer {
 
 export function userdataComment(b: unknown): string | undefined {
   if (!Buffer.isBuffer(b)) return undefined;
-  for (let i = 0; i + 2 <= b.length; ) {
+  for (let i = 0; i + 2 <= b.length;) {
     const type = b[i];
     const len = b[i + 1];
     if (i + 2 + len > b.length) return undefined;
@@ -186,14 +192,19 @@ function keyInterval(type: DataType, key: unknown, argument: string): { first: B
 function verdictData(v: unknown, argument: string): Record<string, unknown> {
   if (typeof v === 'string') {
     if (!['accept', 'drop', 'continue', 'return'].includes(v)) {
-      throw invalidValue(argument, v, "must be 'accept', 'drop', 'continue', 'return' or { verdict: 'jump'|'goto', target }");
+      throw invalidValue(
+        argument,
+        v,
+        "must be 'accept', 'drop', 'continue', 'return' or { verdict: 'jump'|'goto', target }",
+      );
     }
     return { verdict: { code: v } };
   }
   if (typeof v === 'object' && v !== null) {
     const { verdict, target } = v as { verdict?: unknown; target?: unknown };
     if (verdict === 'jump' || verdict === 'goto') {
-      if (typeof target !== 'string' || target.length === 0) throw invalidType(`${argument}.target`, 'a chain name', target);
+      if (typeof target !== 'string' || target.length === 0)
+        throw invalidType(`${argument}.target`, 'a chain name', target);
       return { verdict: { code: verdict, chain: target } };
     }
     return verdictData(verdict, `${argument}.verdict`);
@@ -219,10 +230,14 @@ export function encodeElements(shape: SetShape, elements: NftElement[], argument
     const out: Record<string, unknown> = {};
     if (obj.value !== undefined) {
       if (!shape.data) throw invalidValue(`${arg}.value`, obj.value, 'belongs to a map element; this is a set');
-      out.data = shape.data === 'verdict' ? verdictData(obj.value, `${arg}.value`) : { value: shape.data.encode(obj.value, `${arg}.value`) };
+      out.data =
+        shape.data === 'verdict'
+          ? verdictData(obj.value, `${arg}.value`)
+          : { value: shape.data.encode(obj.value, `${arg}.value`) };
     } else if (shape.data) throw invalidType(`${arg}.value`, 'the map value of the element', obj.value);
     if (obj.timeout !== undefined) {
-      if (typeof obj.timeout !== 'number' || !(obj.timeout > 0)) throw invalidValue(`${arg}.timeout`, obj.timeout, 'must be a positive number of seconds');
+      if (typeof obj.timeout !== 'number' || !(obj.timeout > 0))
+        throw invalidValue(`${arg}.timeout`, obj.timeout, 'must be a positive number of seconds');
       out.timeout = Math.round(obj.timeout * 1000);
     }
     return { range, out };
@@ -246,7 +261,8 @@ export function encodeElements(shape: SetShape, elements: NftElement[], argument
 
 /** Decoded setelem attributes back to typed elements (intervals joined, prefixes where they fit). */
 export function decodeElements(shape: SetShape | undefined, raw: Decoded[]): NftElement[] {
-  if (!shape) return raw.map((r) => ((r.key as Decoded | undefined)?.value as Buffer | undefined)?.toString('hex') ?? '');
+  if (!shape)
+    return raw.map((r) => ((r.key as Decoded | undefined)?.value as Buffer | undefined)?.toString('hex') ?? '');
   const entries = raw
     .map((r) => ({
       key: (r.key as Decoded | undefined)?.value as Buffer | undefined,
@@ -280,7 +296,9 @@ export function decodeElements(shape: SetShape | undefined, raw: Decoded[]): Nft
     if (e.end) continue; // an end with no start: the 0 sentinel nft adds
     const next = entries[i + 1];
     const first = e.key;
-    const last = next?.end ? bytesFromBig(bigFromBytes(next.key) - 1n, len) : bytesFromBig((1n << BigInt(len * 8)) - 1n, len);
+    const last = next?.end
+      ? bytesFromBig(bigFromBytes(next.key) - 1n, len)
+      : bytesFromBig((1n << BigInt(len * 8)) - 1n, len);
     out.push(wrap(intervalKey(shape.key, first, last), e.r));
   }
   return out;
@@ -343,7 +361,8 @@ export function decodeChain(buf: Buffer, offset: number, length: number): NftCha
     const devs = (hook.devs as Decoded | undefined)?.name as string[] | undefined;
     if (devs) out.devices = devs;
   }
-  if (a.policy !== undefined) out.policy = a.policy === NF_ACCEPT ? 'accept' : a.policy === NF_DROP ? 'drop' : (a.policy as never);
+  if (a.policy !== undefined)
+    out.policy = a.policy === NF_ACCEPT ? 'accept' : a.policy === NF_DROP ? 'drop' : (a.policy as never);
   if (a.use !== undefined) out.use = a.use as number;
   return out;
 }
@@ -367,7 +386,9 @@ export function decodeRawRule(buf: Buffer, offset: number, length: number): RawR
     table: a.table as string,
     chain: a.chain as string,
     handle: (a.handle as number) ?? 0,
-    expressions: list.map((e) => (e.data === undefined ? { name: e.name as string } : { name: e.name as string, data: e.data as Decoded })),
+    expressions: list.map((e) =>
+      e.data === undefined ? { name: e.name as string } : { name: e.name as string, data: e.data as Decoded },
+    ),
   };
   const comment = userdataComment(a.userdata);
   if (comment !== undefined) out.comment = comment;
@@ -420,10 +441,17 @@ export function decodeObject(buf: Buffer, offset: number, length: number): NftOb
   const a = attrs('obj-attrs').decode(buf, start, offset + length);
   const base = { family, table: a.table as string, name: a.name as string, handle: (a.handle as number) ?? 0 };
   const d = (a.data ?? {}) as Decoded;
-  if (a.type === 'counter') return { ...base, type: 'counter', packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) };
+  if (a.type === 'counter')
+    return { ...base, type: 'counter', packets: Number(d.packets ?? 0), bytes: Number(d.bytes ?? 0) };
   if (a.type === 'quota') {
     const flags = (d.flags as string[] | undefined) ?? [];
-    return { ...base, type: 'quota', bytes: Number(d.bytes ?? 0), used: Number(d.consumed ?? 0), over: flags.includes('invert') };
+    return {
+      ...base,
+      type: 'quota',
+      bytes: Number(d.bytes ?? 0),
+      used: Number(d.consumed ?? 0),
+      over: flags.includes('invert'),
+    };
   }
   return undefined;
 }

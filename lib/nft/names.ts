@@ -142,7 +142,8 @@ export function l4protoValue(v: unknown, argument: string): number {
   }
   if (typeof v !== 'string') throw invalidType(argument, 'a protocol name or number', v);
   const n = L4PROTOS[v];
-  if (n === undefined) throw invalidValue(argument, v, `must be a number or one of ${Object.keys(L4PROTOS).join(', ')}`);
+  if (n === undefined)
+    throw invalidValue(argument, v, `must be a number or one of ${Object.keys(L4PROTOS).join(', ')}`);
   return n;
 }
 

@@ -80,7 +80,12 @@ export interface RuleBuildContext {
   /** The interface index of a name (resolved before building). */
   ifindex(name: string, argument: string): number;
   /** Adds an anonymous set to the transaction; its name and id go in the lookup. */
-  anonymousSet(type: DataType, elements: NftElement[], interval: boolean, argument: string): { name: string; id: number };
+  anonymousSet(
+    type: DataType,
+    elements: NftElement[],
+    interval: boolean,
+    argument: string,
+  ): { name: string; id: number };
 }
 
 const CT_STATES: Record<string, number> = {
@@ -129,13 +134,19 @@ const VERDICTS = new Set(['accept', 'drop', 'continue', 'return', 'jump', 'goto'
 // ---- small builders --------------------------------------------------------
 
 const value = (b: Buffer) => ({ value: b });
-const cmp = (op: string, data: Buffer): NftExpression => ({ name: 'cmp', data: { sreg: NFT_REG_1, op, data: value(data) } });
-const meta = (key: string): NftExpression => ({ name: 'meta', data: { dreg: NFT_REG_1, key } });
+const cmp = (op: string, data: Buffer): NftExpression => ({
+  name: 'cmp',
+  data: { sreg: NFT_REG_1, op, data: value(data) },
+});
+const meta = (key: string): NftExpression => ({ name: 'meta', data: { key, dreg: NFT_REG_1 } });
 const payload = (base: number, offset: number, len: number): NftExpression => ({
   name: 'payload',
   data: { dreg: NFT_REG_1, base, offset, len },
 });
-const immediate = (dreg: number, data: Buffer): NftExpression => ({ name: 'immediate', data: { dreg, data: value(data) } });
+const immediate = (dreg: number, data: Buffer): NftExpression => ({
+  name: 'immediate',
+  data: { dreg, data: value(data) },
+});
 
 function u32le(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -233,7 +244,8 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
     'ctState',
   ]);
   for (const k of Object.keys(m)) {
-    if (!known.has(k)) throw invalidValue(`${argument}.match.${k}`, (m as Record<string, unknown>)[k], 'is not a match field');
+    if (!known.has(k))
+      throw invalidValue(`${argument}.match.${k}`, (m as Record<string, unknown>)[k], 'is not a match field');
   }
 
   for (const dir of ['iif', 'oif'] as const) {
@@ -279,7 +291,12 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
   if ((m.saddr !== undefined || m.daddr !== undefined) && l3 === undefined) {
     if (family === 'ip') l3 = 4;
     else if (family === 'ip6') l3 = 6;
-    else throw invalidValue(`${argument}.match.nfproto`, undefined, "must be given ('ipv4' or 'ipv6') to match a named address set in this family");
+    else
+      throw invalidValue(
+        `${argument}.match.nfproto`,
+        undefined,
+        "must be given ('ipv4' or 'ipv6') to match a named address set in this family",
+      );
   }
   if (l3 !== undefined) {
     if (family === 'arp') throw invalidValue(`${argument}.match`, m, 'cannot match IP addresses in the arp family');
@@ -347,7 +364,8 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
 
   if (m.ctState !== undefined) {
     const arg = `${argument}.match.ctState`;
-    if (!Array.isArray(m.ctState) || m.ctState.length === 0) throw invalidType(arg, 'a non-empty array of state names', m.ctState);
+    if (!Array.isArray(m.ctState) || m.ctState.length === 0)
+      throw invalidType(arg, 'a non-empty array of state names', m.ctState);
     let mask = 0;
     for (const s of m.ctState) {
       const bit = CT_STATES[s as string];
@@ -355,7 +373,7 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
       mask |= bit;
     }
     out.push(
-      { name: 'ct', data: { dreg: NFT_REG_1, key: 'state' } },
+      { name: 'ct', data: { key: 'state', dreg: NFT_REG_1 } },
       {
         name: 'bitwise',
         data: { sreg: NFT_REG_1, dreg: NFT_REG_1, len: 4, mask: value(u32le(mask)), xor: value(Buffer.alloc(4)) },
@@ -367,7 +385,7 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
   // Statements.
   if (rule.limit !== undefined) out.push(limitExpression(rule.limit, `${argument}.limit`));
   if (rule.counter !== undefined && rule.counter !== false) {
-    if (rule.counter === true) out.push({ name: 'counter' });
+    if (rule.counter === true) out.push({ name: 'counter', data: {} });
     else if (typeof rule.counter === 'string' && rule.counter.length > 0)
       out.push({ name: 'objref', data: { immType: NFT_OBJECT_COUNTER, immName: rule.counter } });
     else throw invalidType(`${argument}.counter`, 'a boolean or a counter name', rule.counter);
@@ -379,10 +397,10 @@ export function buildRuleExpressions(rule: NftRuleBody, ctx: RuleBuildContext, a
   }
   if (rule.log !== undefined && rule.log !== false) out.push(logExpression(rule.log, `${argument}.log`));
   if (rule.setMark !== undefined) {
-    out.push(
-      immediate(NFT_REG_1, u32le(u32Argument(rule.setMark, `${argument}.setMark`))),
-      { name: 'meta', data: { key: 'mark', sreg: NFT_REG_1 } },
-    );
+    out.push(immediate(NFT_REG_1, u32le(u32Argument(rule.setMark, `${argument}.setMark`))), {
+      name: 'meta',
+      data: { key: 'mark', sreg: NFT_REG_1 },
+    });
   }
   if (rule.nat !== undefined) out.push(...natExpressions(rule.nat, family, `${argument}.nat`));
 
@@ -463,7 +481,8 @@ function limitExpression(l: unknown, argument: string): NftExpression {
   if (typeof rate !== 'number' || !Number.isInteger(rate) || rate <= 0)
     throw invalidValue(`${argument}.rate`, rate, 'must be a positive integer');
   const seconds = LIMIT_UNITS[per as string];
-  if (seconds === undefined) throw invalidValue(`${argument}.per`, per, `must be one of ${Object.keys(LIMIT_UNITS).join(', ')}`);
+  if (seconds === undefined)
+    throw invalidValue(`${argument}.per`, per, `must be one of ${Object.keys(LIMIT_UNITS).join(', ')}`);
   if (unit !== undefined && unit !== 'packets' && unit !== 'bytes')
     throw invalidValue(`${argument}.unit`, unit, "must be 'packets' or 'bytes'");
   const data: Record<string, unknown> = {
@@ -487,7 +506,8 @@ function logExpression(l: unknown, argument: string): NftExpression {
     data.prefix = prefix;
   }
   if (group !== undefined) {
-    if (level !== undefined) throw invalidValue(`${argument}.level`, level, 'cannot go with group (nflog has no level)');
+    if (level !== undefined)
+      throw invalidValue(`${argument}.level`, level, 'cannot go with group (nflog has no level)');
     if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group > 65535)
       throw outOfRange(`${argument}.group`, '>= 0 and <= 65535', group);
     data.group = group;
@@ -508,7 +528,8 @@ function rejectExpression(
   argument: string,
 ): NftExpression {
   const defaultType = family === 'ip' ? 'icmp' : family === 'ip6' ? 'icmpv6' : 'icmpx';
-  if (r !== undefined && (typeof r !== 'object' || r === null)) throw invalidType(argument, 'an object { type, code? }', r);
+  if (r !== undefined && (typeof r !== 'object' || r === null))
+    throw invalidType(argument, 'an object { type, code? }', r);
   const type = r?.type ?? defaultType;
   if (type === 'tcp-reset') {
     if (l4 !== 'tcp') throw invalidValue(argument, r, "tcp-reset needs match.l4proto 'tcp'");
@@ -519,17 +540,23 @@ function rejectExpression(
   }
   const allowed = family === 'ip' ? ['icmp'] : family === 'ip6' ? ['icmpv6'] : family === 'arp' ? [] : ['icmpx'];
   if (!allowed.includes(type)) {
-    throw invalidValue(`${argument}.type`, type, `is not available in the ${family} family (use ${allowed.join(', ') || 'drop'})`);
+    throw invalidValue(
+      `${argument}.type`,
+      type,
+      `is not available in the ${family} family (use ${allowed.join(', ') || 'drop'})`,
+    );
   }
   const codes = REJECT_CODES[type];
   const code = r?.code ?? 'port-unreachable';
   let n: number;
   if (typeof code === 'number') {
-    if (!Number.isInteger(code) || code < 0 || code > 255) throw outOfRange(`${argument}.code`, '>= 0 and <= 255', code);
+    if (!Number.isInteger(code) || code < 0 || code > 255)
+      throw outOfRange(`${argument}.code`, '>= 0 and <= 255', code);
     n = code;
   } else {
     const v = codes[code];
-    if (v === undefined) throw invalidValue(`${argument}.code`, code, `must be one of ${Object.keys(codes).join(', ')}`);
+    if (v === undefined)
+      throw invalidValue(`${argument}.code`, code, `must be one of ${Object.keys(codes).join(', ')}`);
     n = v;
   }
   return { name: 'reject', data: { type: type === 'icmpx' ? 'icmpx-unreach' : 'icmp-unreach', icmpCode: n } };
@@ -541,7 +568,8 @@ function natExpressions(nat: NftNat, family: NftFamily, argument: string): NftEx
   if (!['snat', 'dnat', 'masquerade', 'redirect'].includes(type)) {
     throw invalidValue(`${argument}.type`, type, "must be 'snat', 'dnat', 'masquerade' or 'redirect'");
   }
-  if (!['ip', 'ip6', 'inet'].includes(family)) throw invalidValue(argument, nat, `is not available in the ${family} family`);
+  if (!['ip', 'ip6', 'inet'].includes(family))
+    throw invalidValue(argument, nat, `is not available in the ${family} family`);
   const out: NftExpression[] = [];
   const data: Record<string, unknown> = {};
   let flagNames: string[] = [];
@@ -553,11 +581,17 @@ function natExpressions(nat: NftNat, family: NftFamily, argument: string): NftEx
       return n;
     });
   }
-  const ports = port === undefined ? undefined : Array.isArray(port) ? portRange(port, `${argument}.port`) : [portArgument(port, `${argument}.port`)];
+  const ports =
+    port === undefined
+      ? undefined
+      : Array.isArray(port)
+        ? portRange(port, `${argument}.port`)
+        : [portArgument(port, `${argument}.port`)];
   if (type === 'snat' || type === 'dnat') {
     if (address === undefined) throw invalidType(`${argument}.address`, 'an address string', address);
     const p = prefixArgument(address, `${argument}.address`);
-    if (p.prefixLength !== p.bytes.length * 8) throw invalidValue(`${argument}.address`, address, 'must be one address');
+    if (p.prefixLength !== p.bytes.length * 8)
+      throw invalidValue(`${argument}.address`, address, 'must be one address');
     if ((family === 'ip' && p.family !== 4) || (family === 'ip6' && p.family !== 6)) {
       throw invalidValue(`${argument}.address`, address, `must be an ${family === 'ip' ? 'IPv4' : 'IPv6'} address`);
     }
@@ -589,7 +623,7 @@ function natExpressions(nat: NftNat, family: NftFamily, argument: string): NftEx
     flagNames.unshift('proto-specified');
   }
   if (flagNames.length) data.flags = flagNames;
-  out.push(Object.keys(data).length ? { name: type === 'masquerade' ? 'masq' : 'redir', data } : { name: type === 'masquerade' ? 'masq' : 'redir' });
+  out.push({ name: type === 'masquerade' ? 'masq' : 'redir', data });
   return out;
 }
 
@@ -741,7 +775,8 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
               set('l4proto', l4protoName(data[0]));
               break;
             case 'nfproto':
-              if (data.length !== 1 || (data[0] !== NFPROTO_IPV4 && data[0] !== NFPROTO_IPV6) || l3 !== undefined) fail();
+              if (data.length !== 1 || (data[0] !== NFPROTO_IPV4 && data[0] !== NFPROTO_IPV6) || l3 !== undefined)
+                fail();
               l3 = data[0] === NFPROTO_IPV4 ? 4 : 6;
               impliedL3 = true;
               set('nfproto', l3 === 4 ? 'ipv4' : 'ipv6');
@@ -807,7 +842,8 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
       case 'lookup': {
         const lookupFlags = d.flags as string[] | number | undefined;
         if (d.sreg !== NFT_REG_1 || d.dreg !== undefined) fail();
-        if (lookupFlags !== undefined && lookupFlags !== 0 && !(Array.isArray(lookupFlags) && lookupFlags.length === 0)) fail();
+        if (lookupFlags !== undefined && lookupFlags !== 0 && !(Array.isArray(lookupFlags) && lookupFlags.length === 0))
+          fail();
         const name = d.set as string;
         let target: NftMatch[keyof NftMatch];
         const f = field();
@@ -845,7 +881,8 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
         const log: Record<string, unknown> = {};
         if (d.prefix !== undefined) log.prefix = d.prefix;
         // The kernel reports its default level (warn) even when none was given; nft hides it too.
-        if (d.level !== undefined && d.level !== LOG_LEVELS.indexOf('warn')) log.level = LOG_LEVELS[d.level as number] ?? fail();
+        if (d.level !== undefined && d.level !== LOG_LEVELS.indexOf('warn'))
+          log.level = LOG_LEVELS[d.level as number] ?? fail();
         if (d.group !== undefined) log.group = d.group;
         if (d.snaplen !== undefined) log.snaplen = d.snaplen;
         rule.log = Object.keys(log).length ? log : true;
@@ -873,7 +910,13 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
         if (type === 'tcp-rst') rule.reject = { type: 'tcp-reset' };
         else {
           const kind =
-            type === 'icmpx-unreach' ? 'icmpx' : ctx.family === 'ip6' ? 'icmpv6' : ctx.family === 'ip' ? 'icmp' : fail();
+            type === 'icmpx-unreach'
+              ? 'icmpx'
+              : ctx.family === 'ip6'
+                ? 'icmpv6'
+                : ctx.family === 'ip'
+                  ? 'icmp'
+                  : fail();
           const name = Object.entries(REJECT_CODES[kind]).find(([, n]) => n === code)?.[0];
           const defaultKind = ctx.family === 'ip' ? 'icmp' : ctx.family === 'ip6' ? 'icmpv6' : 'icmpx';
           // Only the default (port-unreachable of the family's kind) leaves `reject` out.
@@ -902,9 +945,7 @@ function decodeTyped(exprs: NftExpression[], ctx: RuleDecodeContext): NftRuleBod
 }
 
 function decodeNat(name: string, d: Record<string, unknown>, immediates: Map<number, Buffer>): NftNat {
-  const flags = ((d.flags as string[] | undefined) ?? []).filter(
-    (f) => f !== 'map-ips' && f !== 'proto-specified',
-  );
+  const flags = ((d.flags as string[] | undefined) ?? []).filter((f) => f !== 'map-ips' && f !== 'proto-specified');
   const names = flags.map((f) => Object.entries(NAT_FLAGS).find(([, k]) => k === f)?.[0] ?? fail());
   const reg = (key: string): Buffer | undefined => {
     if (d[key] === undefined) return undefined;
