@@ -160,6 +160,9 @@ const GROUPS = [
   { header: 'linux/netfilter/nf_nat.h', prefixes: ['NF_NAT_RANGE_'] },
   { header: 'linux/netfilter/nf_conntrack_common.h', prefixes: ['IP_CT_', 'NF_CT_STATE_'] },
   { header: 'linux/icmp.h', prefixes: ['ICMP_'] },
+  // Kernel-internal errno values netlink can return that libuv has no name for
+  // (nfnetlink answers a stale batch generation with ERESTART).
+  { header: 'asm-generic/errno.h', names: ['ERESTART'], scan: false },
   {
     header: 'linux/pkt_sched.h',
     prefixes: ['TC_', 'TCA_', 'TCQ_', 'TCF_', 'NETEM_', 'CAKE_', 'FQ_', 'SKBPRIO_', 'SFB_'],

@@ -2776,6 +2776,9 @@ export const ICMP_AFI_IP = 1;
 export const ICMP_AFI_IP6 = 2;
 export const ICMP_FILTER = 1;
 
+// asm-generic/errno.h
+export const ERESTART = 85;
+
 // linux/pkt_sched.h
 export const TC_PRIO_BESTEFFORT = 0;
 export const TC_PRIO_FILLER = 1;

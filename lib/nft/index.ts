@@ -187,7 +187,9 @@ class TransactionBuilder {
       }
       case 'delete table':
       case 'destroy table':
-        this.push(index, `${verb}table`, 0, fam, 'table-attrs', { name: nameArgument(o.name, `${arg}.name`) });
+        this.push(index, `${verb === 'delete' ? 'del' : verb}table`, 0, fam, 'table-attrs', {
+          name: nameArgument(o.name, `${arg}.name`),
+        });
         return;
       case 'flush table':
         this.push(index, 'delrule', 0, fam, 'rule-attrs', { table: nameArgument(o.name, `${arg}.name`) });
@@ -208,7 +210,7 @@ class TransactionBuilder {
         const value: Record<string, unknown> = { table: nameArgument(o.table, `${arg}.table`) };
         if (o.handle !== undefined && verb === 'delete') value.handle = handleArgument(o.handle, `${arg}.handle`);
         else value.name = nameArgument(o.name, `${arg}.name`);
-        this.push(index, `${verb}chain`, 0, fam, 'chain-attrs', value);
+        this.push(index, `${verb === 'delete' ? 'del' : verb}chain`, 0, fam, 'chain-attrs', value);
         return;
       }
       case 'flush chain':
@@ -224,7 +226,7 @@ class TransactionBuilder {
         return;
       case 'delete rule':
       case 'destroy rule':
-        this.push(index, `${verb}rule`, 0, fam, 'rule-attrs', {
+        this.push(index, `${verb === 'delete' ? 'del' : verb}rule`, 0, fam, 'rule-attrs', {
           table: nameArgument(o.table, `${arg}.table`),
           chain: nameArgument(o.chain, `${arg}.chain`),
           handle: handleArgument(o.handle, `${arg}.handle`),
@@ -240,7 +242,7 @@ class TransactionBuilder {
       case 'delete map':
       case 'destroy set':
       case 'destroy map':
-        this.push(index, `${verb}set`, 0, fam, 'set-attrs', {
+        this.push(index, `${verb === 'delete' ? 'del' : verb}set`, 0, fam, 'set-attrs', {
           table: nameArgument(o.table, `${arg}.table`),
           name: nameArgument(o.name, `${arg}.name`),
         });

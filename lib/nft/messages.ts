@@ -287,8 +287,9 @@ export function decodeElements(shape: SetShape | undefined, raw: Decoded[]): Nft
     const x = extras(r);
     return Object.keys(x).length ? { key, ...x } : key;
   };
-  if (!shape.interval) return entries.map((e) => wrap(shape.key.decode(e.key), e.r));
+  // Sorted by key, as nft lists them (the kernel's hash order is arbitrary).
   entries.sort((a, b) => Buffer.compare(a.key, b.key) || Number(b.end) - Number(a.end));
+  if (!shape.interval) return entries.map((e) => wrap(shape.key.decode(e.key), e.r));
   const out: NftElement[] = [];
   const len = shape.key.len;
   for (let i = 0; i < entries.length; i++) {
@@ -359,7 +360,8 @@ export function decodeChain(buf: Buffer, offset: number, length: number): NftCha
     if (hook.priority !== undefined) out.priority = hook.priority as number;
     if (hook.dev !== undefined) out.device = hook.dev as string;
     const devs = (hook.devs as Decoded | undefined)?.name as string[] | undefined;
-    if (devs) out.devices = devs;
+    // Newer kernels report a single device both ways; keep `device` alone then.
+    if (devs && !(devs.length === 1 && devs[0] === out.device)) out.devices = devs;
   }
   if (a.policy !== undefined)
     out.policy = a.policy === NF_ACCEPT ? 'accept' : a.policy === NF_DROP ? 'drop' : (a.policy as never);
