@@ -4,12 +4,17 @@
  */
 import { constants as osConstants } from 'node:os';
 import * as util from 'node:util';
+import { ERESTART } from './netlink/constants';
 
 const systemErrors = util.getSystemErrorMap();
 
 // Where two names share a number, the one the kernel's network code uses
 // (and glibc's strerrorname_np returns): libuv says ENOTSUP for 95.
-const PREFERRED_NAMES: Record<number, string> = { [osConstants.errno.EOPNOTSUPP]: 'EOPNOTSUPP' };
+// ERESTART is kernel-internal and unknown to libuv, but nfnetlink returns it.
+const PREFERRED_NAMES: Record<number, string> = {
+  [osConstants.errno.EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ERESTART]: 'ERESTART',
+};
 
 /** The errno name ('EEXIST') of a positive errno. */
 export function errnoName(errno: number): string {

@@ -18,6 +18,7 @@ import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
 import { TcApi } from './tc';
+import { NftApi } from './nft';
 import {
   NETLINK_GENERIC,
   NETLINK_NETFILTER,
@@ -134,6 +135,8 @@ export class Handle {
   readonly neigh: NeighApi;
   /** Traffic control: qdisc, class, filter, action. */
   readonly tc: TcApi;
+  /** nftables: tables, chains, rules, sets, in atomic transactions. */
+  readonly nft: NftApi;
   private readonly clients = new Map<number, NetlinkClient>();
   private netnsFd: { fd: number; release(): void } | null;
   private closed = false;
@@ -162,6 +165,7 @@ export class Handle {
     this.rule = new RuleApi(() => this.context);
     this.neigh = new NeighApi(() => this.context);
     this.tc = new TcApi(() => this.context);
+    this.nft = new NftApi(() => this.context);
   }
 
   get isClosed(): boolean {

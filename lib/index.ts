@@ -17,6 +17,7 @@ import { BridgeApi } from './bridge';
 import { NeighApi } from './neigh';
 import { RuleApi } from './rule';
 import { TcApi } from './tc';
+import { NftApi } from './nft';
 import * as codec from './codec';
 
 export { open, close, Handle, type OpenOptions, type RawRequest, type RawReply } from './handle';
@@ -75,6 +76,26 @@ export type {
   ClassicBpfInstruction,
   ServiceCurve,
 } from './tc';
+export { NftTransactionError } from './nft';
+export type {
+  NftFamily,
+  NftTable,
+  NftChain,
+  NftRule,
+  NftRuleBody,
+  NftMatch,
+  NftSet,
+  NftElement,
+  NftObject,
+  NftRuleset,
+  NftOperation,
+  NftApplyOptions,
+  NftExpression,
+  NftNat,
+  NftLimit,
+  NftLog,
+  NftReject,
+} from './nft';
 export { NetNS, type NetnsRef, type ExecResult } from './netns';
 export { withTemporaryNamespace } from './testing';
 export type { SysctlValue } from './sysctl';
@@ -133,6 +154,8 @@ export function monitor(...args: Parameters<Handle['monitor']>): ReturnType<Hand
 export function batch(...args: Parameters<Handle['batch']>): ReturnType<Handle['batch']> {
   return getDefaultHandle().batch(...args);
 }
+/** The nft group (nftables) on the default handle. */
+export const nft: NftApi = new NftApi(() => getDefaultHandle().context);
 
 /** h.request() on the default handle: the escape hatch. */
 export function request(...args: Parameters<Handle['request']>): ReturnType<Handle['request']> {

@@ -137,7 +137,7 @@ const GROUPS = [
   { header: 'linux/seg6.h', prefixes: ['SR6_'] },
   { header: 'linux/seg6_hmac.h', prefixes: ['SEG6_HMAC_'] },
   { header: 'linux/ipv6.h', names: ['IPV6_SRCRT_TYPE_4'] },
-  { header: 'linux/icmpv6.h', prefixes: ['ICMPV6_ROUTER_PREF_'] },
+  { header: 'linux/icmpv6.h', prefixes: ['ICMPV6_'] },
   // TUN* covers the _IOW ioctl numbers (TUNSETIFF...), which encode the
   // arch's _IOC layout (x86_64/arm64 here; mips, ppc, sparc differ).
   // if_tun.h uses _IOW without including linux/ioctl.h itself.
@@ -150,6 +150,20 @@ const GROUPS = [
     prefixes: ['NFNL_', 'NFNLGRP_', 'NFNETLINK_'],
   },
   { header: 'linux/netfilter/nf_tables.h', prefixes: ['NFT_', 'NFTA_'] },
+  // nftables: families, hooks, verdicts, NAT range flags, conntrack state
+  // bits and the ICMP codes a reject statement sends.
+  {
+    header: 'linux/netfilter.h',
+    prefixes: ['NFPROTO_', 'NF_INET_', 'NF_NETDEV_'],
+    names: ['NF_DROP', 'NF_ACCEPT', 'NF_STOLEN', 'NF_QUEUE', 'NF_REPEAT'],
+  },
+  { header: 'linux/netfilter_arp.h', prefixes: ['NF_ARP_'] },
+  { header: 'linux/netfilter/nf_nat.h', prefixes: ['NF_NAT_RANGE_'] },
+  { header: 'linux/netfilter/nf_conntrack_common.h', prefixes: ['IP_CT_', 'NF_CT_STATE_'] },
+  { header: 'linux/icmp.h', prefixes: ['ICMP_'] },
+  // Kernel-internal errno values netlink can return that libuv has no name for
+  // (nfnetlink answers a stale batch generation with ERESTART).
+  { header: 'asm-generic/errno.h', names: ['ERESTART'], scan: false },
   {
     header: 'linux/pkt_sched.h',
     prefixes: ['TC_', 'TCA_', 'TCQ_', 'TCF_', 'NETEM_', 'CAKE_', 'FQ_', 'SKBPRIO_', 'SFB_'],

@@ -91,6 +91,85 @@ const ERRATA = {
       renameAttr(doc, 'expr-lookup-attrs', 'set id', 'set-id') && moveAttr(doc, 'expr-lookup-attrs', 'set-id', 'dreg'),
     // enum nft_fib_result starts with NFT_FIB_RESULT_UNSPEC = 0.
     (doc) => setEnumStart(doc, 'fib-result', 1),
+    // Counters, timeouts and element flags are big-endian on the wire (nla_put_be64,
+    // nla_get_be32 in nf_tables_api.c, nft_counter.c; spec: host order or binary).
+    (doc) => retypeAttrs(doc, 'expr-counter-attrs', ['bytes', 'packets'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'nft-counter-attrs', ['bytes', 'packets'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'set-attrs', ['timeout', 'gc-interval'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'setelem-attrs', ['timeout', 'expiration'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'setelem-attrs', ['flags'], { type: 'u32', 'byte-order': 'big-endian' }),
+    // Transaction ids are __be32 (ntohl(nla_get_be32()) in nf_tables_api.c; spec: host order):
+    // a set made in a batch is found by the id its lookup or elements carry.
+    (doc) => retypeAttrs(doc, 'set-attrs', ['id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'setelem-list-attrs', ['set-id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'rule-attrs', ['id', 'position-id', 'chain-id'], { 'byte-order': 'big-endian' }),
+    (doc) => retypeAttrs(doc, 'verdict-attrs', ['chain-id'], { 'byte-order': 'big-endian' }),
+    // NFTA_FLOWTABLE_HOOK_PRIORITY is a signed priority like NFTA_HOOK_PRIORITY.
+    (doc) => retypeAttrs(doc, 'flowtable-hook-attrs', ['priority'], { type: 's32' }),
+    // Expressions the spec leaves out (nft_limit.c, nft_log.c, nft_masq.c, nft_redir.c,
+    // nft_range.c, nft_dynset.c, nft_byteorder.c): attribute order as in nf_tables.h.
+    (doc) =>
+      addAttrSet(doc, 'expr-limit-attrs', [
+        ['rate', 'u64'],
+        ['unit', 'u64'],
+        ['burst', 'u32'],
+        ['type', 'u32'],
+        ['flags', 'u32'],
+        ['pad', 'pad'],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-log-attrs', [
+        ['group', 'u16'],
+        ['prefix', 'string'],
+        ['snaplen', 'u32'],
+        ['qthreshold', 'u16'],
+        ['level', 'u32'],
+        ['flags', 'u32'],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-masq-attrs', [
+        ['flags', 'u32', null, { enum: 'nat-range-flags', 'enum-as-flags': true }],
+        ['reg-proto-min', 'u32'],
+        ['reg-proto-max', 'u32'],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-redir-attrs', [
+        ['reg-proto-min', 'u32'],
+        ['reg-proto-max', 'u32'],
+        ['flags', 'u32', null, { enum: 'nat-range-flags', 'enum-as-flags': true }],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-range-attrs', [
+        ['sreg', 'u32'],
+        ['op', 'u32'],
+        ['from-data', 'nest', 'data-attrs'],
+        ['to-data', 'nest', 'data-attrs'],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-dynset-attrs', [
+        ['set-name', 'string'],
+        ['set-id', 'u32'],
+        ['op', 'u32'],
+        ['sreg-key', 'u32'],
+        ['sreg-data', 'u32'],
+        ['timeout', 'u64'],
+        ['expr', 'nest', 'expr-attrs'],
+        ['pad', 'pad'],
+        ['flags', 'u32'],
+        ['expressions', 'nest', 'expr-list-attrs'],
+      ]),
+    (doc) =>
+      addAttrSet(doc, 'expr-byteorder-attrs', [
+        ['sreg', 'u32'],
+        ['dreg', 'u32'],
+        ['op', 'u32'],
+        ['len', 'u32'],
+        ['size', 'u32'],
+      ]),
+    (doc) =>
+      ['limit', 'log', 'masq', 'redir', 'range', 'dynset', 'byteorder']
+        .map((e) => addSubMessageFormat(doc, 'expr-ops', e, `expr-${e}-attrs`))
+        .some(Boolean),
   ],
   'rt-link': [
     // Bridge port switches are u8 0/1 both ways (br_port_policy NLA_U8, br_port_fill_attrs nla_put_u8),
@@ -179,6 +258,27 @@ function renameAttr(doc, set, from, to) {
   const attr = attrList(doc, set).find((a) => a.name === from);
   if (attr) attr.name = to;
   return Boolean(attr);
+}
+/** Adds an attribute set of big-endian scalars, strings, pads and nests: [name, type, nest?, more fields?]. */
+function addAttrSet(doc, name, attrs) {
+  if (doc['attribute-sets'].some((s) => s.name === name)) return false;
+  doc['attribute-sets'].push({
+    name,
+    attributes: attrs.map(([n, type, nested, more]) => ({
+      name: n,
+      type,
+      ...(nested ? { 'nested-attributes': nested } : {}),
+      ...(/^[us]\d+$/.test(type) && type !== 'u8' ? { 'byte-order': 'big-endian' } : {}),
+      ...more,
+    })),
+  });
+  return true;
+}
+function addSubMessageFormat(doc, subMessage, value, attributeSet) {
+  const formats = doc['sub-messages']?.find((m) => m.name === subMessage)?.formats;
+  if (!formats || formats.some((f) => f.value === value)) return false;
+  formats.push({ value, 'attribute-set': attributeSet });
+  return true;
 }
 function setEnumStart(doc, name, start) {
   const def = doc.definitions.find((d) => d.name === name);

@@ -28,6 +28,7 @@ import {
   NLM_F_ACK_TLVS,
   NLM_F_CAPPED,
   NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
   SOL_NETLINK,
   SOL_SOCKET,
   SO_RCVBUF,
@@ -55,6 +56,22 @@ export interface SendOptions {
 export interface SendResult {
   /** The kernel flagged a reply NLM_F_DUMP_INTR: the dump may be inconsistent. */
   interrupted: boolean;
+}
+
+/** What the kernel said about one message of a batch. */
+export interface BatchOutcome {
+  /** An ACK or an error came for it (some messages are never answered, e.g. after a framing error). */
+  answered: boolean;
+  /** The kernel's refusal of this message. */
+  error?: NetlinkError;
+}
+
+export interface BatchOptions {
+  signal?: AbortSignal;
+  /** Operation names for errors, one per message. */
+  operations?: string[];
+  /** Replies other than ACKs/errors (e.g. NLM_F_ECHO), with the index of the message they answer. */
+  onReply?: (index: number, buf: Buffer, offset: number, length: number, type: number, flags: number) => void;
 }
 
 export interface ClientOptions {
@@ -89,6 +106,18 @@ interface Pending {
   interrupted: boolean;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** Set for a batch: several messages sent in one datagram, each with its own seq. */
+  batch?: BatchState;
+}
+
+interface BatchState {
+  /** Byte offsets of the messages in `bytes`. */
+  offsets: number[];
+  operations: string[];
+  /** seq -> message index. */
+  index: Map<number, number>;
+  outcomes: BatchOutcome[];
+  onReply?: BatchOptions['onReply'];
 }
 
 /** Estimated receive-buffer cost (skb truesize) of one request's replies. */
@@ -262,6 +291,63 @@ export class NetlinkClient {
   }
 
   /**
+   * Sends several messages as one datagram (the kernel's unit of a
+   * transaction, e.g. an nfnetlink batch), each stamped with its own seq
+   * and NLM_F_ACK, and resolves what the kernel said about each, in order.
+   * The datagram goes out alone, never packed with other requests; a
+   * no-op message with NLM_F_ACK follows it in a datagram of its own, so
+   * that its ACK marks the end of the batch's answers even when the
+   * kernel leaves some messages unanswered. Rejects only when the batch
+   * could not be sent (closed, aborted, send error).
+   */
+  sendBatch(messages: Buffer[], options: BatchOptions = {}): Promise<BatchOutcome[]> {
+    if (this.closed) return Promise.reject(closedError());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const offsets: number[] = [];
+    let total = 0;
+    for (const m of messages) {
+      if (m.length < NLMSG_HDRLEN || m.readUInt32LE(0) !== m.length || m.length % 4 !== 0) {
+        return Promise.reject(new TypeError('sendBatch(): every message must be one whole, aligned netlink message'));
+      }
+      offsets.push(total);
+      total += m.length;
+    }
+    if (messages.length === 0) return Promise.resolve([]);
+    const operations = messages.map((m, i) => options.operations?.[i] ?? this.operationName(m.readUInt16LE(4)));
+    return new Promise<BatchOutcome[]>((resolve, reject) => {
+      const batch: BatchState = {
+        offsets,
+        operations,
+        index: new Map(),
+        outcomes: messages.map(() => ({ answered: false })),
+        onReply: options.onReply,
+      };
+      const req: Pending = {
+        bytes: Buffer.concat(messages, total),
+        seq: 0,
+        dump: false,
+        cost: ACK_COST * (messages.length + 1),
+        operation: operations[0],
+        resolve: () => resolve(batch.outcomes),
+        reject,
+        state: 0,
+        settled: false,
+        interrupted: false,
+        batch,
+      };
+      if (signal) {
+        req.signal = signal;
+        req.onAbort = () => this.abort(req);
+        signal.addEventListener('abort', req.onAbort, { once: true });
+      }
+      this.queue.push(req);
+      this.updateRef();
+      this.scheduleFlush();
+    });
+  }
+
+  /**
    * Stops delivering replies of a request the caller no longer wants (an
    * early `break` from a stream). Its replies are still drained, so the
    * socket stays in step with the kernel.
@@ -354,6 +440,10 @@ export class NetlinkClient {
     const take = (req: Pending): boolean => {
       if (req.state === 2) return true;
       if (this.inflightCost + req.cost > this.windowCost && this.pending.size > 0) return false;
+      if (req.batch) {
+        takeBatch(req, req.batch);
+        return true;
+      }
       if (iov.length >= MAX_IOV || bytes + req.bytes.length > this.maxSendBytes) sendBatch();
       req.seq = this.nextSeq();
       req.bytes.writeUInt32LE(req.seq, 8);
@@ -368,6 +458,33 @@ export class NetlinkClient {
       batch.push(req);
       bytes += req.bytes.length;
       return true;
+    };
+    const takeBatch = (req: Pending, state: BatchState) => {
+      sendBatch(); // what came before goes in its own datagram
+      state.offsets.forEach((off, i) => {
+        const seq = this.nextSeq();
+        req.bytes.writeUInt32LE(seq, off + 8);
+        req.bytes.writeUInt16LE(req.bytes.readUInt16LE(off + 6) | NLM_F_ACK, off + 6);
+        state.index.set(seq, i);
+        this.pending.set(seq, req);
+      });
+      // The fence: its ACK comes after every answer the batch will get.
+      const fence = Buffer.alloc(NLMSG_HDRLEN);
+      fence.writeUInt32LE(NLMSG_HDRLEN, 0);
+      fence.writeUInt16LE(NLMSG_NOOP, 4);
+      fence.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+      req.seq = this.nextSeq();
+      fence.writeUInt32LE(req.seq, 8);
+      this.pending.set(req.seq, req);
+      req.state = 1;
+      this.inflightCost += req.cost;
+      iov.push(req.bytes);
+      batch.push(req);
+      sendBatch();
+      if (req.settled) return; // the send failed
+      iov.push(fence);
+      batch.push(req);
+      sendBatch();
     };
     while (!this.closed) {
       if (this.activeDump === null && this.waitingDumps.length > 0) {
@@ -429,15 +546,19 @@ export class NetlinkClient {
       }
       return; // a late reply to something already failed (e.g. after ENOBUFS)
     }
+    if (req.batch) {
+      this.onBatchMessage(req, req.batch, buf, off, type, flags, seq, length);
+      return;
+    }
     if (type === NLMSG_ERROR) {
       const errno = length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
-      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req, true));
+      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req.operation, true));
       return;
     }
     if (type === NLMSG_DONE) {
       const errno = req.dump && length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
       if (flags & NLM_F_DUMP_INTR) req.interrupted = true;
-      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req, false));
+      this.finish(req, errno === 0 ? undefined : this.errorFrom(buf, off, length, flags, errno, req.operation, false));
       return;
     }
     if (type === NLMSG_NOOP || type === NLMSG_OVERRUN) return;
@@ -452,7 +573,43 @@ export class NetlinkClient {
     }
   }
 
+  private onBatchMessage(
+    req: Pending,
+    batch: BatchState,
+    buf: Buffer,
+    off: number,
+    type: number,
+    flags: number,
+    seq: number,
+    length: number,
+  ): void {
+    if (seq === req.seq) {
+      // The fence's ACK: everything the kernel had to say about the batch came before it.
+      if (type === NLMSG_ERROR) this.finish(req);
+      return;
+    }
+    const i = batch.index.get(seq);
+    if (i === undefined) return;
+    if (type === NLMSG_ERROR) {
+      const errno = length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
+      batch.outcomes[i] = { answered: true };
+      if (errno !== 0)
+        batch.outcomes[i].error = this.errorFrom(buf, off, length, flags, errno, batch.operations[i], true);
+      return;
+    }
+    if (type === NLMSG_DONE || type === NLMSG_NOOP || type === NLMSG_OVERRUN || req.settled) return;
+    try {
+      batch.onReply?.(i, buf, off, length, type, flags);
+    } catch (error) {
+      batch.onReply = undefined;
+      this.settle(req, error as Error);
+    }
+  }
+
   private finish(req: Pending, error?: Error): void {
+    if (req.batch) {
+      for (const s of req.batch.index.keys()) if (this.pending.get(s) === req) this.pending.delete(s);
+    }
     if (this.pending.get(req.seq) === req) {
       this.pending.delete(req.seq);
       this.inflightCost -= req.cost;
@@ -470,7 +627,7 @@ export class NetlinkClient {
     length: number,
     flags: number,
     errno: number,
-    req: Pending,
+    operation: string,
     isErrorMessage: boolean,
   ): NetlinkError {
     let tlvStart = off + NLMSG_HDRLEN + 4;
@@ -498,7 +655,7 @@ export class NetlinkClient {
       }
     }
     if (text === undefined && details.missingType !== undefined) text = `missing attribute type ${details.missingType}`;
-    return new NetlinkError(errno, req.operation, text, Object.keys(details).length ? details : undefined);
+    return new NetlinkError(errno, operation, text, Object.keys(details).length ? details : undefined);
   }
 
   private onSocketError(error: NodeJS.ErrnoException): void {

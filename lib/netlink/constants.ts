@@ -1776,6 +1776,46 @@ export const ICMPV6_ROUTER_PREF_LOW = 3;
 export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
 export const ICMPV6_ROUTER_PREF_HIGH = 1;
 export const ICMPV6_ROUTER_PREF_INVALID = 2;
+export const ICMPV6_DEST_UNREACH = 1;
+export const ICMPV6_PKT_TOOBIG = 2;
+export const ICMPV6_TIME_EXCEED = 3;
+export const ICMPV6_PARAMPROB = 4;
+export const ICMPV6_ERRMSG_MAX = 127;
+export const ICMPV6_INFOMSG_MASK = 128;
+export const ICMPV6_ECHO_REQUEST = 128;
+export const ICMPV6_ECHO_REPLY = 129;
+export const ICMPV6_MGM_QUERY = 130;
+export const ICMPV6_MGM_REPORT = 131;
+export const ICMPV6_MGM_REDUCTION = 132;
+export const ICMPV6_NI_QUERY = 139;
+export const ICMPV6_NI_REPLY = 140;
+export const ICMPV6_MLD2_REPORT = 143;
+export const ICMPV6_DHAAD_REQUEST = 144;
+export const ICMPV6_DHAAD_REPLY = 145;
+export const ICMPV6_MOBILE_PREFIX_SOL = 146;
+export const ICMPV6_MOBILE_PREFIX_ADV = 147;
+export const ICMPV6_MRDISC_ADV = 151;
+export const ICMPV6_MSG_MAX = 255;
+export const ICMPV6_NOROUTE = 0;
+export const ICMPV6_ADM_PROHIBITED = 1;
+export const ICMPV6_NOT_NEIGHBOUR = 2;
+export const ICMPV6_ADDR_UNREACH = 3;
+export const ICMPV6_PORT_UNREACH = 4;
+export const ICMPV6_POLICY_FAIL = 5;
+export const ICMPV6_REJECT_ROUTE = 6;
+export const ICMPV6_EXC_HOPLIMIT = 0;
+export const ICMPV6_EXC_FRAGTIME = 1;
+export const ICMPV6_HDR_FIELD = 0;
+export const ICMPV6_UNK_NEXTHDR = 1;
+export const ICMPV6_UNK_OPTION = 2;
+export const ICMPV6_HDR_INCOMP = 3;
+export const ICMPV6_EXT_ECHO_REQUEST = 160;
+export const ICMPV6_EXT_ECHO_REPLY = 161;
+export const ICMPV6_FILTER = 1;
+export const ICMPV6_FILTER_BLOCK = 1;
+export const ICMPV6_FILTER_PASS = 2;
+export const ICMPV6_FILTER_BLOCKOTHERS = 3;
+export const ICMPV6_FILTER_PASSONLY = 4;
 
 // linux/if_tun.h
 export const TUN_READQ_SIZE = 500;
@@ -2643,6 +2683,116 @@ export const NFTA_TUNNEL_KEY = 1;
 export const NFTA_TUNNEL_DREG = 2;
 export const NFTA_TUNNEL_MODE = 3;
 export const NFTA_TUNNEL_MAX = 3;
+
+// linux/netfilter.h
+export const NF_DROP = 0;
+export const NF_ACCEPT = 1;
+export const NF_STOLEN = 2;
+export const NF_QUEUE = 3;
+export const NF_REPEAT = 4;
+export const NF_INET_PRE_ROUTING = 0;
+export const NF_INET_LOCAL_IN = 1;
+export const NF_INET_FORWARD = 2;
+export const NF_INET_LOCAL_OUT = 3;
+export const NF_INET_POST_ROUTING = 4;
+export const NF_INET_NUMHOOKS = 5;
+export const NF_INET_INGRESS = 5;
+export const NF_NETDEV_INGRESS = 0;
+export const NF_NETDEV_EGRESS = 1;
+export const NF_NETDEV_NUMHOOKS = 2;
+export const NFPROTO_UNSPEC = 0;
+export const NFPROTO_INET = 1;
+export const NFPROTO_IPV4 = 2;
+export const NFPROTO_ARP = 3;
+export const NFPROTO_NETDEV = 5;
+export const NFPROTO_BRIDGE = 7;
+export const NFPROTO_IPV6 = 10;
+export const NFPROTO_DECNET = 12;
+export const NFPROTO_NUMPROTO = 13;
+
+// linux/netfilter_arp.h
+export const NF_ARP_IN = 0;
+export const NF_ARP_OUT = 1;
+export const NF_ARP_FORWARD = 2;
+export const NF_ARP_NUMHOOKS = 3;
+
+// linux/netfilter/nf_nat.h
+export const NF_NAT_RANGE_MAP_IPS = 1;
+export const NF_NAT_RANGE_PROTO_SPECIFIED = 2;
+export const NF_NAT_RANGE_PROTO_RANDOM = 4;
+export const NF_NAT_RANGE_PERSISTENT = 8;
+export const NF_NAT_RANGE_PROTO_RANDOM_FULLY = 16;
+export const NF_NAT_RANGE_PROTO_OFFSET = 32;
+export const NF_NAT_RANGE_NETMAP = 64;
+export const NF_NAT_RANGE_PROTO_RANDOM_ALL = 20;
+export const NF_NAT_RANGE_MASK = 127;
+
+// linux/netfilter/nf_conntrack_common.h
+export const IP_CT_ESTABLISHED = 0;
+export const IP_CT_RELATED = 1;
+export const IP_CT_NEW = 2;
+export const IP_CT_IS_REPLY = 3;
+export const IP_CT_ESTABLISHED_REPLY = 3;
+export const IP_CT_RELATED_REPLY = 4;
+export const IP_CT_NUMBER = 5;
+export const IP_CT_NEW_REPLY = 5;
+export const NF_CT_STATE_INVALID_BIT = 1;
+export const NF_CT_STATE_UNTRACKED_BIT = 64;
+
+// linux/icmp.h
+export const ICMP_ECHOREPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_SOURCE_QUENCH = 4;
+export const ICMP_REDIRECT = 5;
+export const ICMP_ECHO = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETERPROB = 12;
+export const ICMP_TIMESTAMP = 13;
+export const ICMP_TIMESTAMPREPLY = 14;
+export const ICMP_INFO_REQUEST = 15;
+export const ICMP_INFO_REPLY = 16;
+export const ICMP_ADDRESS = 17;
+export const ICMP_ADDRESSREPLY = 18;
+export const ICMP_NET_UNREACH = 0;
+export const ICMP_HOST_UNREACH = 1;
+export const ICMP_PROT_UNREACH = 2;
+export const ICMP_PORT_UNREACH = 3;
+export const ICMP_FRAG_NEEDED = 4;
+export const ICMP_SR_FAILED = 5;
+export const ICMP_NET_UNKNOWN = 6;
+export const ICMP_HOST_UNKNOWN = 7;
+export const ICMP_HOST_ISOLATED = 8;
+export const ICMP_NET_ANO = 9;
+export const ICMP_HOST_ANO = 10;
+export const ICMP_NET_UNR_TOS = 11;
+export const ICMP_HOST_UNR_TOS = 12;
+export const ICMP_PKT_FILTERED = 13;
+export const ICMP_PREC_VIOLATION = 14;
+export const ICMP_PREC_CUTOFF = 15;
+export const ICMP_REDIR_NET = 0;
+export const ICMP_REDIR_HOST = 1;
+export const ICMP_REDIR_NETTOS = 2;
+export const ICMP_REDIR_HOSTTOS = 3;
+export const ICMP_EXC_TTL = 0;
+export const ICMP_EXC_FRAGTIME = 1;
+export const ICMP_EXT_ECHO = 42;
+export const ICMP_EXT_ECHOREPLY = 43;
+export const ICMP_EXT_CODE_MAL_QUERY = 1;
+export const ICMP_EXT_CODE_NO_IF = 2;
+export const ICMP_EXT_CODE_NO_TABLE_ENT = 3;
+export const ICMP_EXT_CODE_MULT_IFS = 4;
+export const ICMP_EXT_ECHOREPLY_ACTIVE = 4;
+export const ICMP_EXT_ECHOREPLY_IPV4 = 2;
+export const ICMP_EXT_ECHOREPLY_IPV6 = 1;
+export const ICMP_EXT_ECHO_CTYPE_NAME = 1;
+export const ICMP_EXT_ECHO_CTYPE_INDEX = 2;
+export const ICMP_EXT_ECHO_CTYPE_ADDR = 3;
+export const ICMP_AFI_IP = 1;
+export const ICMP_AFI_IP6 = 2;
+export const ICMP_FILTER = 1;
+
+// asm-generic/errno.h
+export const ERESTART = 85;
 
 // linux/pkt_sched.h
 export const TC_PRIO_BESTEFFORT = 0;

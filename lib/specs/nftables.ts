@@ -301,8 +301,8 @@ export const spec: FamilySpecDef = {
     'nft-counter-attrs': {
       name: 'nft-counter-attrs',
       attributes: [
-        { name: 'bytes', value: 1, type: 'u64' },
-        { name: 'packets', value: 2, type: 'u64' },
+        { name: 'bytes', value: 1, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'packets', value: 2, type: 'u64', byteOrder: 'big-endian' },
       ],
     },
     'rule-attrs': {
@@ -316,9 +316,9 @@ export const spec: FamilySpecDef = {
         { name: 'position', value: 6, type: 'u64', byteOrder: 'big-endian' },
         { name: 'userdata', value: 7, type: 'binary' },
         { name: 'pad', value: 8, type: 'pad' },
-        { name: 'id', value: 9, type: 'u32' },
-        { name: 'positionId', value: 10, type: 'u32' },
-        { name: 'chainId', value: 11, type: 'u32' },
+        { name: 'id', value: 9, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'positionId', value: 10, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'chainId', value: 11, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'expr-list-attrs': {
@@ -351,9 +351,9 @@ export const spec: FamilySpecDef = {
         { name: 'dataLen', value: 7, type: 'u32', byteOrder: 'big-endian' },
         { name: 'policy', value: 8, type: 'u32', byteOrder: 'big-endian' },
         { name: 'desc', value: 9, type: 'nest', nestedAttributes: 'set-desc-attrs' },
-        { name: 'id', value: 10, type: 'u32' },
-        { name: 'timeout', value: 11, type: 'u64' },
-        { name: 'gcInterval', value: 12, type: 'u32' },
+        { name: 'id', value: 10, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'timeout', value: 11, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'gcInterval', value: 12, type: 'u32', byteOrder: 'big-endian' },
         { name: 'userdata', value: 13, type: 'binary' },
         { name: 'pad', value: 14, type: 'pad' },
         { name: 'objType', value: 15, type: 'u32', byteOrder: 'big-endian' },
@@ -386,9 +386,9 @@ export const spec: FamilySpecDef = {
       attributes: [
         { name: 'key', value: 1, type: 'nest', nestedAttributes: 'data-attrs' },
         { name: 'data', value: 2, type: 'nest', nestedAttributes: 'data-attrs' },
-        { name: 'flags', value: 3, type: 'binary' },
-        { name: 'timeout', value: 4, type: 'u64' },
-        { name: 'expiration', value: 5, type: 'u64' },
+        { name: 'flags', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'timeout', value: 4, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'expiration', value: 5, type: 'u64', byteOrder: 'big-endian' },
         { name: 'userdata', value: 6, type: 'binary' },
         { name: 'expr', value: 7, type: 'nest', nestedAttributes: 'expr-attrs' },
         { name: 'pad', value: 8, type: 'pad' },
@@ -407,7 +407,7 @@ export const spec: FamilySpecDef = {
         { name: 'table', value: 1, type: 'string' },
         { name: 'set', value: 2, type: 'string' },
         { name: 'elements', value: 3, type: 'nest', nestedAttributes: 'setelem-list-elem-attrs' },
-        { name: 'setId', value: 4, type: 'u32' },
+        { name: 'setId', value: 4, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'gen-attrs': {
@@ -456,7 +456,7 @@ export const spec: FamilySpecDef = {
       name: 'flowtable-hook-attrs',
       attributes: [
         { name: 'num', value: 1, type: 'u32', byteOrder: 'big-endian' },
-        { name: 'priority', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'priority', value: 2, type: 's32', byteOrder: 'big-endian' },
         { name: 'devs', value: 3, type: 'nest', nestedAttributes: 'hook-dev-attrs' },
       ],
     },
@@ -492,14 +492,14 @@ export const spec: FamilySpecDef = {
       attributes: [
         { name: 'code', value: 1, type: 'u32', byteOrder: 'big-endian', enum: 'verdict-code' },
         { name: 'chain', value: 2, type: 'string' },
-        { name: 'chainId', value: 3, type: 'u32' },
+        { name: 'chainId', value: 3, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
     'expr-counter-attrs': {
       name: 'expr-counter-attrs',
       attributes: [
-        { name: 'bytes', value: 1, type: 'u64' },
-        { name: 'packets', value: 2, type: 'u64' },
+        { name: 'bytes', value: 1, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'packets', value: 2, type: 'u64', byteOrder: 'big-endian' },
         { name: 'pad', value: 3, type: 'pad' },
       ],
     },
@@ -607,6 +607,78 @@ export const spec: FamilySpecDef = {
         { name: 'setId', value: 5, type: 'u32', byteOrder: 'big-endian' },
       ],
     },
+    'expr-limit-attrs': {
+      name: 'expr-limit-attrs',
+      attributes: [
+        { name: 'rate', value: 1, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'unit', value: 2, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'burst', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'type', value: 4, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'flags', value: 5, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'pad', value: 6, type: 'pad' },
+      ],
+    },
+    'expr-log-attrs': {
+      name: 'expr-log-attrs',
+      attributes: [
+        { name: 'group', value: 1, type: 'u16', byteOrder: 'big-endian' },
+        { name: 'prefix', value: 2, type: 'string' },
+        { name: 'snaplen', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'qthreshold', value: 4, type: 'u16', byteOrder: 'big-endian' },
+        { name: 'level', value: 5, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'flags', value: 6, type: 'u32', byteOrder: 'big-endian' },
+      ],
+    },
+    'expr-masq-attrs': {
+      name: 'expr-masq-attrs',
+      attributes: [
+        { name: 'flags', value: 1, type: 'u32', byteOrder: 'big-endian', enum: 'nat-range-flags', enumAsFlags: true },
+        { name: 'regProtoMin', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'regProtoMax', value: 3, type: 'u32', byteOrder: 'big-endian' },
+      ],
+    },
+    'expr-redir-attrs': {
+      name: 'expr-redir-attrs',
+      attributes: [
+        { name: 'regProtoMin', value: 1, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'regProtoMax', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'flags', value: 3, type: 'u32', byteOrder: 'big-endian', enum: 'nat-range-flags', enumAsFlags: true },
+      ],
+    },
+    'expr-range-attrs': {
+      name: 'expr-range-attrs',
+      attributes: [
+        { name: 'sreg', value: 1, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'op', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'fromData', value: 3, type: 'nest', nestedAttributes: 'data-attrs' },
+        { name: 'toData', value: 4, type: 'nest', nestedAttributes: 'data-attrs' },
+      ],
+    },
+    'expr-dynset-attrs': {
+      name: 'expr-dynset-attrs',
+      attributes: [
+        { name: 'setName', value: 1, type: 'string' },
+        { name: 'setId', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'op', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'sregKey', value: 4, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'sregData', value: 5, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'timeout', value: 6, type: 'u64', byteOrder: 'big-endian' },
+        { name: 'expr', value: 7, type: 'nest', nestedAttributes: 'expr-attrs' },
+        { name: 'pad', value: 8, type: 'pad' },
+        { name: 'flags', value: 9, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'expressions', value: 10, type: 'nest', nestedAttributes: 'expr-list-attrs' },
+      ],
+    },
+    'expr-byteorder-attrs': {
+      name: 'expr-byteorder-attrs',
+      attributes: [
+        { name: 'sreg', value: 1, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'dreg', value: 2, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'op', value: 3, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'len', value: 4, type: 'u32', byteOrder: 'big-endian' },
+        { name: 'size', value: 5, type: 'u32', byteOrder: 'big-endian' },
+      ],
+    },
   },
   subMessages: {
     'expr-ops': {
@@ -628,6 +700,13 @@ export const spec: FamilySpecDef = {
         { value: 'reject', attributeSet: 'expr-reject-attrs' },
         { value: 'target', attributeSet: 'expr-target-attrs' },
         { value: 'tproxy', attributeSet: 'expr-tproxy-attrs' },
+        { value: 'limit', attributeSet: 'expr-limit-attrs' },
+        { value: 'log', attributeSet: 'expr-log-attrs' },
+        { value: 'masq', attributeSet: 'expr-masq-attrs' },
+        { value: 'redir', attributeSet: 'expr-redir-attrs' },
+        { value: 'range', attributeSet: 'expr-range-attrs' },
+        { value: 'dynset', attributeSet: 'expr-dynset-attrs' },
+        { value: 'byteorder', attributeSet: 'expr-byteorder-attrs' },
       ],
     },
     'obj-data': {
