@@ -12,7 +12,7 @@
  *   baseline [--netns NAME] dump-routes           count the main table's IPv4 routes
  *   baseline [--netns NAME] add-veth N            veth pairs bv<i> / bp<i>
  *   baseline [--netns NAME] dump-links            count links
- *   baseline [--netns NAME] add-addrs N DEV       N /32 addresses from 172.16.0.0 on DEV
+ *   baseline [--netns NAME] add-addrs N DEVS      N /32 addresses from 172.16.0.0, round robin on DEVS (a,b,..)
  *   baseline netns N PREFIX                       create N named namespaces like `ip netns add`, then delete them
  *
  * Prints one JSON line: {"seconds":..,"count":..,"errors":..,"firstError":..}.
@@ -267,8 +267,19 @@ static long dump_links(struct buf *b) {
   return dump_count(b, RTM_NEWLINK);
 }
 
-static long add_addrs(struct buf *b, long n, const char *dev) {
-  uint32_t index = device_index(dev);
+/* DEVS is a comma-separated list: the addresses go round robin onto them. */
+static long add_addrs(struct buf *b, long n, const char *devs) {
+  uint32_t index[64];
+  int ndev = 0;
+  char names[1024];
+  snprintf(names, sizeof names, "%s", devs);
+  for (char *save = NULL, *dev = strtok_r(names, ",", &save); dev && ndev < 64; dev = strtok_r(NULL, ",", &save)) {
+    index[ndev++] = device_index(dev);
+  }
+  if (ndev == 0) {
+    errno = EINVAL;
+    die("add-addrs needs devices");
+  }
   uint32_t base = ntohl(inet_addr("172.16.0.0"));
   for (long i = 0; i < n; i++) {
     size_t start = b->len;
@@ -277,7 +288,7 @@ static long add_addrs(struct buf *b, long n, const char *dev) {
     ifa->ifa_family = AF_INET;
     ifa->ifa_prefixlen = 32;
     ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-    ifa->ifa_index = index;
+    ifa->ifa_index = index[i % ndev];
     uint32_t address = htonl(base + (uint32_t)i);
     put_attr(b, IFA_LOCAL, &address, 4);
     put_attr(b, IFA_ADDRESS, &address, 4);

@@ -11,7 +11,7 @@
 // `ip` is timed from spawn to exit. Medians of RUNS runs. Prints the table
 // and rewrites BENCHMARKS.md (the hand-written notes between the markers
 // are kept). Benchmarks are not tests: nothing here fails on a number.
-const { spawnSync, execFileSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -42,7 +42,9 @@ function cleanup() {
   let left = [];
   try {
     left = fs.readdirSync('/run/netns').filter((n) => n.startsWith(NS_PREFIX));
-  } catch {}
+  } catch {
+    // no /run/netns: nothing left behind
+  }
   for (const ns of left) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   fs.rmSync(tmp, { recursive: true, force: true });
 }
@@ -150,6 +152,7 @@ function log(text) {
 function measure(title, peers) {
   const names = Object.keys(peers);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const started = Date.now();
   if (!process.stderr.isTTY) process.stderr.write(`${title}\n`);
   for (let r = 0; r < RUNS; r++) {
     for (let k = 0; k < names.length; k++) {
@@ -159,7 +162,9 @@ function measure(title, peers) {
     }
   }
   log('\n');
-  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+  const result = Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+  process.stderr.write(`  medians: ${names.map((n) => `${n} ${fmtTime(result[n])}`).join(', ')} (${((Date.now() - started) / 1e3).toFixed(0)} s)\n`);
+  return result;
 }
 
 /** A mutating workload: every sample in a namespace of its own. */
@@ -563,7 +568,7 @@ C floor; the target column names the ratio the performance issue asks for.
 - one \`ip\` per op: a small N of spawns, scaled; for dumps, one
   \`ip -j ... show\` spawn plus \`JSON.parse\` (to objects, like rtnl).
 - rtnl: \`bench/rtnl-worker.js\` in a fresh Node process, timed around the
-  call after \`nl.open({ netns })\`; dumps are warmed up once (all peers are).
+  call after \`nl.open({ netns })\`; dumps are warmed up once in-process (so is the C baseline's page cache, trivially; CPython has no JIT and is not).
 - Addresses go round robin onto 10 devices: on one device the kernel's
   duplicate check walks the whole list and makes every peer quadratic.`;
 
