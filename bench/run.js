@@ -163,7 +163,9 @@ function measure(title, peers) {
   }
   log('\n');
   const result = Object.fromEntries(names.map((n) => [n, median(samples[n])]));
-  process.stderr.write(`  medians: ${names.map((n) => `${n} ${fmtTime(result[n])}`).join(', ')} (${((Date.now() - started) / 1e3).toFixed(0)} s)\n`);
+  process.stderr.write(
+    `  medians: ${names.map((n) => `${n} ${fmtTime(result[n])}`).join(', ')} (${((Date.now() - started) / 1e3).toFixed(0)} s)\n`,
+  );
   return result;
 }
 
@@ -568,7 +570,8 @@ C floor; the target column names the ratio the performance issue asks for.
 - one \`ip\` per op: a small N of spawns, scaled; for dumps, one
   \`ip -j ... show\` spawn plus \`JSON.parse\` (to objects, like rtnl).
 - rtnl: \`bench/rtnl-worker.js\` in a fresh Node process, timed around the
-  call after \`nl.open({ netns })\`; dumps are warmed up once in-process (so is the C baseline's page cache, trivially; CPython has no JIT and is not).
+  call after \`nl.open({ netns })\`; its dumps are warmed up once
+  in-process (JIT). C and CPython have nothing to warm.
 - Addresses go round robin onto 10 devices: on one device the kernel's
   duplicate check walks the whole list and makes every peer quadratic.`;
 
