@@ -303,6 +303,12 @@ static long netns_cycle(long n, const char *prefix) {
   int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   if (home < 0) die("/proc/self/ns/net");
   mkdir("/run/netns", 0755);
+  /* As ip does once per process: /run/netns a shared mount (a bind mount of itself first if it is none). */
+  if (mount("", "/run/netns", "none", MS_SHARED | MS_REC, NULL) < 0) {
+    if (errno != EINVAL || mount("/run/netns", "/run/netns", "none", MS_BIND | MS_REC, NULL) < 0 ||
+        mount("", "/run/netns", "none", MS_SHARED | MS_REC, NULL) < 0)
+      die("make /run/netns shared");
+  }
   char path[256];
   for (long i = 0; i < n; i++) {
     snprintf(path, sizeof path, "/run/netns/%s%ld", prefix, i);

@@ -573,7 +573,14 @@ C floor; the target column names the ratio the performance issue asks for.
   call after \`nl.open({ netns })\`; its dumps are warmed up once
   in-process (JIT). C and CPython have nothing to warm.
 - Addresses go round robin onto 10 devices: on one device the kernel's
-  duplicate check walks the whole list and makes every peer quadratic.`;
+  duplicate check walks the whole list and makes every peer quadratic.
+- Memory: peak RSS (VmHWM, reset just before the dump) minus RSS before it,
+  in a fresh Node process. Most of the growth is garbage V8 has not yet
+  collected: capped with \`--max-old-space-size=64\` the same stream
+  completes with about half the growth, slower.
+- Profiling the rtnl side of a row: \`node --cpu-prof bench/rtnl-worker.js
+  NS MODE N DEV\` in a namespace set up like the runner's, then
+  \`node bench/cpu-top.js CPU.cpuprofile\` for the top self-time functions.`;
 
 function writeMarkdown(table, verdicts, env) {
   let notes = DEFAULT_NOTES;
