@@ -653,7 +653,19 @@ export class LinkApi {
   async add(spec: LinkSpec, options: RequestOptions = {}): Promise<void> {
     if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
     // Validate everything (building the message once) before any lookup or fd is made.
-    buildAddLinkMessage(spec);
+    const checked = buildAddLinkMessage(spec);
+    const needsDev = spec.dev !== undefined && spec.dev !== 0 && typeof spec.dev !== 'number' && kindHasDev(spec.kind);
+    if (
+      typeof spec.master !== 'string' &&
+      typeof spec.link !== 'string' &&
+      !needsDev &&
+      spec.netns === undefined &&
+      spec.peer?.netns === undefined
+    ) {
+      // Nothing to look up and no namespace fd to carry: the checked message is the request.
+      await request(this.ctx().route(), checked, null, { ...options, operation: 'RTM_NEWLINK' });
+      return;
+    }
     const resolved: LinkSpec = { ...spec };
     if (spec.master !== undefined) resolved.master = await this.indexOf(spec.master);
     if (spec.link !== undefined) resolved.link = await this.indexOf(spec.link);
