@@ -76,8 +76,8 @@ async function reaches(hostNs, pid, address) {
   try {
     const client = new net.Socket({ fd: nl.netns.socketFd({ pid }, 'tcp4') });
     return await new Promise((resolve) => {
-      client.once('data', () => resolve('yes'));
-      client.once('error', (e) => resolve(`no (${e.code})`));
+      client.once('data', () => (client.destroy(), resolve('yes')));
+      client.once('error', (e) => (client.destroy(), resolve(`no (${e.code})`)));
       client.connect(7070, address);
     });
   } finally {
