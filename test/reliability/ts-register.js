@@ -3,7 +3,7 @@
 // ts-jest does in the test runner: transpile-only, CommonJS, with inline source maps (run node with
 // --enable-source-maps for .ts line numbers). Transpiled files are cached by content hash in the OS
 // temporary directory: transpiling lib/ takes seconds, which every worker would otherwise pay again.
-const crypto = require('node:crypto');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -12,7 +12,7 @@ const cacheDir = path.join(os.tmpdir(), 'rtnl-ts-cache');
 let ts;
 
 function transpile(source, filename) {
-  const key = crypto.createHash('sha1').update(filename).update('\0').update(source).digest('hex');
+  const key = createHash('sha1').update(filename).update('\0').update(source).digest('hex');
   const cached = path.join(cacheDir, `${key}.js`);
   try {
     return fs.readFileSync(cached, 'utf8');
