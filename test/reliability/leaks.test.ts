@@ -60,7 +60,7 @@ describeRoot('leak loops', () => {
     try {
       await expectNoLeak(async () => {
         for (let i = 0; i < 500; i++) {
-          const name = randomName('rtnl-leak-');
+          const name = randomName();
           names.push(name);
           await nl.netns.create(name);
           if (i % 100 === 0) {
