@@ -87,12 +87,13 @@ describeRoot('dumps under churn (NLM_F_DUMP_INTR)', () => {
     try {
       const deadline = Date.now() + 8000;
       while (Date.now() < deadline && interruptions.length < 6) {
-        for (const [message, decode] of [
-          [linkDump, decodeLink],
-          [addrDump, decodeAddress],
-        ] as const) {
+        const dumps: [Buffer, (b: Buffer, o: number, l: number) => unknown, string][] = [
+          [linkDump, decodeLink, 'RTM_GETLINK'],
+          [addrDump, decodeAddress, 'RTM_GETADDR'],
+        ];
+        for (const [message, decode, operation] of dumps) {
           try {
-            const got = await dump(client, message, decode, { retries: 0, operation: 'RTM_GETLINK' });
+            const got = await dump(client, message, decode, { retries: 0, operation });
             seen.consistent++;
             expect(got.length).toBeGreaterThan(PAIRS);
           } catch (error) {
@@ -113,6 +114,7 @@ describeRoot('dumps under churn (NLM_F_DUMP_INTR)', () => {
       expect(e.code).toBe('ERR_RTNL_DUMP_INTERRUPTED');
       expect(e.name).toBe('DumpInterruptedError');
       expect(e.partial.length).toBeGreaterThan(PAIRS);
+      expect(['RTM_GETLINK', 'RTM_GETADDR']).toContain(e.operation);
     }
   }, 60_000);
 
