@@ -20,7 +20,7 @@
 //     with ASan (see RELIABILITY.md and test/reliability/lsan.supp).
 // Arguments are passed to jest (default: test/integration test/reliability).
 const { execFileSync, spawnSync } = require('node:child_process');
-const crypto = require('node:crypto');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -36,7 +36,7 @@ function copy(rel) {
 }
 
 function nativeHash() {
-  const h = crypto.createHash('sha1');
+  const h = createHash('sha1');
   for (const f of ['binding.gyp', ...fs.readdirSync(path.join(ROOT, 'native')).map((n) => `native/${n}`)].sort())
     h.update(f).update(fs.readFileSync(path.join(ROOT, f)));
   return h.digest('hex');

@@ -371,7 +371,10 @@ const u32Filter: FilterCodec = {
   decode(buf, start, end) {
     const a = attrs(buf, start, end);
     const out: Options = {};
-    const get32 = (t: number) => (a.has(t) ? buf.readUInt32LE(a.get(t)![0]) : undefined);
+    const get32 = (t: number) => {
+      const at = a.get(t);
+      return at ? readU32Attribute(buf, at[0], at[1]) : undefined;
+    };
     const sel = a.get(TCA_U32_SEL);
     if (sel && sel[1] >= 16) {
       const [off, len] = sel;
