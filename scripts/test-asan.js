@@ -126,8 +126,10 @@ function main() {
       `(${foreignErrors.length} in other programs); ${ours.length} leaks in the addon; ` +
       `${leaks.length - ours.length} leaks outside it (node, V8, child programs)`,
   );
-  for (const [frame, n] of [...others].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  outside: ${n} x ${frame}`);
-  for (const e of foreignErrors) console.log(`  other program: ${e.file}: ${e.text.match(/ERROR: AddressSanitizer: [^\n]*/)?.[0]}`);
+  for (const [frame, n] of [...others].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`  outside: ${n} x ${frame}`);
+  for (const e of foreignErrors)
+    console.log(`  other program: ${e.file}: ${e.text.match(/ERROR: AddressSanitizer: [^\n]*/)?.[0]}`);
   for (const e of errors) console.log(`\nASAN ERROR ${e.file}:\n${e.text}`);
   for (const l of ours) console.log(`\nADDON LEAK (${l.file}):\n${l.block}`);
   process.exitCode = jest.status === 0 && errors.length === 0 && ours.length === 0 ? 0 : 1;
