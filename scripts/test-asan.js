@@ -18,7 +18,8 @@
 //     program the tests run (ip, tc, sleep) are counted and listed by their
 //     top frame, not failed: those programs are not ours and are not built
 //     with ASan (see RELIABILITY.md and test/reliability/lsan.supp).
-// Arguments are passed to jest (default: test/integration test/reliability).
+// Arguments are passed to jest (default: test/integration test/reliability);
+// `--report` only summarizes the logs of the last run again.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
@@ -78,13 +79,18 @@ function readReports() {
 }
 
 const inAddon = (block) => /rtnl\.node|native\/\w+\.(cc|h)/.test(block);
-const topFrame = (block) =>
-  (block.match(/#\d+ 0x[0-9a-f]+ in (?!operator new|malloc|calloc|realloc|__interceptor)(\S+)[^\n]*?\(([^)+]+)/) ?? [])
-    .slice(1)
-    .map((s) => path.basename(s))
-    .join(' in ') || 'unknown';
+/** The first frame past the allocator: 'xmalloc (/usr/bin/ip+0x1234)' -> 'xmalloc ip'. */
+const topFrame = (block) => {
+  for (const line of block.split('\n')) {
+    const m = line.match(/#\d+ 0x[0-9a-f]+ (?:in (\S+) )?.*?\(?([^\s()]+?)(?:\+0x[0-9a-f]+)?\)?$/);
+    if (!m || /libsanitizer|asan_|lsan_/.test(line)) continue;
+    return `${m[1] ?? '?'} ${path.basename(m[2])}`;
+  }
+  return 'unknown';
+};
 
 function main() {
+  if (process.argv[2] === '--report') return report({ status: 0 }, Date.now()); // the last run's logs again
   const built = build();
   for (const rel of ['lib', 'test', 'scripts', 'examples', 'jest.config.js', 'tsconfig.json', 'tsconfig.build.json'])
     copy(rel);
@@ -108,6 +114,10 @@ function main() {
     [require.resolve('jest/bin/jest'), ...(jestArgs.length ? jestArgs : ['test/integration', 'test/reliability'])],
     { cwd: WORK, env, stdio: 'inherit' },
   );
+  report(jest, started);
+}
+
+function report(jest, started) {
   const { errors: allErrors, leaks } = readReports();
   // Logs are named asan.<program>.<pid> (log_exe_name). An error inside a program the tests run
   // as an oracle (ip, tc, bridge, sh) is that program's; one in node (which loads the addon) is ours.
@@ -116,7 +126,7 @@ function main() {
   const ours = leaks.filter((l) => inAddon(l.block));
   const others = new Map();
   for (const l of leaks.filter((x) => !inAddon(x.block))) {
-    const key = topFrame(l.block);
+    const key = `${l.file.split('.')[1]}: ${topFrame(l.block)}`;
     others.set(key, (others.get(key) ?? 0) + 1);
   }
   const logs = fs.readdirSync(LOGS).length;
