@@ -1,10 +1,13 @@
 /**
  * Leak loops: open and close everything many times and check that the
- * process ends where it started: same fds (by count and by target), and
- * RSS within a bound. Each loop warms up first, so caches and lazily built
- * schemas are not mistaken for leaks.
+ * process ends where it started: same fds (by count and by target), the
+ * JS heap after a full GC within 8 MB, and RSS within a bound. Each loop
+ * warms up first, so caches and lazily built schemas are not mistaken for
+ * leaks.
  */
 import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as nl from '../../lib';
 import { NetlinkError } from '../../lib/errors';
 import { describeIf, loadProbe, randomName, useNetns } from '../harness/env';
@@ -29,20 +32,34 @@ function fdProfile(): Record<string, number> {
 }
 
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
+// A real collection before measuring the JS heap: without one, garbage looks like a leak.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+const heapMB = () => {
+  gc();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / 2 ** 20;
+};
 // Under `npm run test:asan` freed memory waits in ASan's quarantine (256 MB by default) before
 // reuse: RSS grows by up to that much without a leak. The fd checks are unaffected.
 const ASAN_QUARANTINE_MB = /libasan/.test(process.env.LD_PRELOAD ?? '') ? 256 : 0;
 
-/** Runs `body` once to warm up, then checks fds and RSS around the real run. */
-async function expectNoLeak(body: () => Promise<void>, maxGrowthMB: number): Promise<void> {
+/**
+ * Runs `body` once to warm up, then checks around the real run: fds (exact), the JS heap and
+ * Buffers after a full GC (within 8 MB) and RSS (within `maxRssGrowthMB`: the allocator keeps
+ * freed pages, and other test files share this process).
+ */
+async function expectNoLeak(body: () => Promise<void>, maxRssGrowthMB: number): Promise<void> {
   await body();
   const fdsBefore = fdProfile();
+  const heapBefore = heapMB();
   const rssBefore = rssMB();
   await body();
   // A socket's close is immediate, but Node closes uv handles on the next loop turn.
   await new Promise((r) => setImmediate(r));
   expect(fdProfile()).toEqual(fdsBefore);
-  expect(rssMB() - rssBefore).toBeLessThan(maxGrowthMB + ASAN_QUARANTINE_MB);
+  expect(heapMB() - heapBefore).toBeLessThan(8);
+  expect(rssMB() - rssBefore).toBeLessThan(maxRssGrowthMB + ASAN_QUARANTINE_MB);
 }
 
 describeRoot('leak loops', () => {
@@ -55,7 +72,7 @@ describeRoot('leak loops', () => {
         if (i % 500 === 0) expect((await h.link.get('lo')).index).toBe(1);
         await h.close();
       }
-    }, 40);
+    }, 100);
   }, 120_000);
 
   it('1k namespace create/delete', async () => {
@@ -73,7 +90,7 @@ describeRoot('leak loops', () => {
           await nl.netns.delete(name);
           names.pop();
         }
-      }, 40);
+      }, 100);
     } finally {
       for (const name of names) await nl.netns.delete(name).catch(() => undefined);
     }
@@ -92,7 +109,7 @@ describeRoot('leak loops', () => {
           }
           m.close();
         }
-      }, 40);
+      }, 100);
     } finally {
       await h.close();
     }
@@ -113,7 +130,7 @@ describeRoot('leak loops', () => {
             failures++;
           }
         }
-      }, 40);
+      }, 100);
       expect(failures).toBe(10_000);
     } finally {
       await h.close();
