@@ -36,7 +36,7 @@ import {
   RTM_NEWADDR,
   RT_SCOPE_UNIVERSE,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
 import { addrProtocols, scopes } from './rt-names';
 import { cidrArgument, ipArgument } from './inputs';
@@ -129,6 +129,7 @@ function addressText(v: unknown): string | undefined {
 
 /** Decodes one RTM_NEWADDR/RTM_DELADDR message into an Address. */
 export function decodeAddress(buf: Buffer, offset: number, length: number): Address {
+  checkMessage(buf, offset, length, IFADDRMSG_LEN, 'address');
   const body = offset + NLMSG_HDRLEN;
   const familyNumber = buf[body];
   const a = addrAttrs().decode(buf, body + IFADDRMSG_LEN, offset + length);

@@ -30,7 +30,7 @@ import {
   RTM_NEWLINK,
   RTM_SETLINK,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 
 const IFINFOMSG_LEN = 16;
 const VID_MAX = 4094;
@@ -120,6 +120,7 @@ export function buildBridgeVlanDump(): Buffer {
 
 /** The VLAN entries of one AF_BRIDGE RTM_NEWLINK. */
 export function decodeBridgeVlans(buf: Buffer, offset: number, length: number): BridgeVlan[] {
+  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'bridge vlan');
   const body = offset + NLMSG_HDRLEN;
   const dev = buf.readInt32LE(body + 4);
   const out: BridgeVlan[] = [];

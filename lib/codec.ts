@@ -10,7 +10,15 @@
  */
 export { Writer, decodeAttributeTree, encodeAttributeTree, forEachAttribute, align4 } from './netlink/attributes';
 export type { AttributeNode, NestPredicate } from './netlink/attributes';
-export { buildMessage, readHeader, forEachMessage, beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+export {
+  buildMessage,
+  readHeader,
+  forEachMessage,
+  beginMessage,
+  finishMessage,
+  checkMessage,
+  NLMSG_HDRLEN,
+} from './netlink/message';
 export type { NetlinkHeader } from './netlink/message';
 export { FamilySchemas, AttributeSchema, StructCodec, EnumCodec } from './netlink/schema';
 export type { Decoded, RawAttribute } from './netlink/schema';

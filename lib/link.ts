@@ -49,7 +49,7 @@ import {
   RTM_NEWLINK,
   VETH_INFO_PEER,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
@@ -329,6 +329,7 @@ function checkLinkRef(ref: unknown, argument: string): asserts ref is LinkRef {
 
 /** Decodes one RTM_NEWLINK message (at `offset`, `length` bytes) into a Link. */
 export function decodeLink(buf: Buffer, offset: number, length: number): Link {
+  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
   const body = offset + NLMSG_HDRLEN;
   const flags = buf.readUInt32LE(body + 8);
   let afSpec = -1;

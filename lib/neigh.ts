@@ -44,7 +44,7 @@ import {
   RTM_GETNEIGH,
   RTM_NEWNEIGH,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { FamilySchemas } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { protocols } from './rt-names';
@@ -217,6 +217,7 @@ function stateNames(state: number): string[] {
 
 /** Decodes one RTM_NEWNEIGH/RTM_DELNEIGH message into a Neighbour. */
 export function decodeNeighbour(buf: Buffer, offset: number, length: number): Neighbour {
+  checkMessage(buf, offset, length, NDMSG_LEN, 'neighbour');
   const body = offset + NLMSG_HDRLEN;
   const af = buf[body];
   const family = af === AF_BRIDGE ? 'bridge' : af === AF_INET6 ? 6 : 4;

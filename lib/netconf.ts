@@ -20,7 +20,7 @@ import {
   RTM_DELNETCONF,
   RTM_NEWNETCONF,
 } from './netlink/constants';
-import { NLMSG_HDRLEN } from './netlink/message';
+import { checkMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
 
 /** One device's (or 'all'/'default') IP settings, as the kernel announces them. */
@@ -50,6 +50,7 @@ const FIELDS: Record<number, keyof Netconf> = {
 const NETCONFMSG_LEN = 4;
 
 export function decodeNetconf(buf: Buffer, offset: number, length: number): Netconf {
+  checkMessage(buf, offset, length, 1, 'netconf'); // struct netconfmsg is one byte
   const body = offset + NLMSG_HDRLEN;
   const out: Netconf = { family: buf[body] === AF_INET6 ? 6 : 4, index: 0 };
   forEachAttribute(buf, body + NETCONFMSG_LEN, offset + length, (type, _f, at, len) => {

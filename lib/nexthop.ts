@@ -65,7 +65,7 @@ import {
   RTNH_F_TRAP,
   RTNH_F_UNRESOLVED,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { FamilySchemas } from './netlink/schema';
 import type { FamilySpecDef } from './netlink/spec-types';
 import { registerDecoder } from './registry';
@@ -345,6 +345,7 @@ const NEXTHOP_SKIP = new Set([NHA_ENCAP]);
 
 /** Decodes one RTM_NEWNEXTHOP/RTM_DELNEXTHOP message into a Nexthop. */
 export function decodeNexthop(buf: Buffer, offset: number, length: number): Nexthop {
+  checkMessage(buf, offset, length, NHMSG_LEN, 'nexthop');
   const body = offset + NLMSG_HDRLEN;
   const a = nexthopAttrs().decode(buf, body + NHMSG_LEN, offset + length, {}, NEXTHOP_SKIP);
   const nhFlags = buf.readUInt32LE(body + 4);
@@ -392,6 +393,7 @@ export function decodeGroup(data: Buffer): NexthopGroupMember[] {
 
 /** Decodes one RTM_NEWNEXTHOPBUCKET/RTM_DELNEXTHOPBUCKET message. */
 export function decodeNexthopBucket(buf: Buffer, offset: number, length: number): NexthopBucket {
+  checkMessage(buf, offset, length, NHMSG_LEN, 'nexthop bucket');
   const body = offset + NLMSG_HDRLEN;
   const a = nexthopAttrs().decode(buf, body + NHMSG_LEN, offset + length);
   const bucket = (a.resBucket ?? {}) as Record<string, number | undefined>;

@@ -19,7 +19,7 @@ import {
   RTM_GETNSID,
   RTM_NEWNSID,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import type { LinkContext } from './link';
 import { registerDecoder } from './registry';
@@ -57,9 +57,10 @@ export function buildNsidMessage(type: number, netnsFd: number, nsid?: number, t
 
 /** NETNSA_NSID of a RTM_NEWNSID reply: the id, or undefined when none is assigned. */
 export function decodeNsidReply(buf: Buffer, offset: number, length: number): number | undefined {
+  checkMessage(buf, offset, length, 1, 'nsid'); // struct rtgenmsg is one byte
   let nsid: number | undefined;
-  forEachAttribute(buf, offset + NLMSG_HDRLEN + RTGENMSG_LEN, offset + length, (type, _flags, at) => {
-    if (type === NETNSA_NSID) nsid = buf.readInt32LE(at);
+  forEachAttribute(buf, offset + NLMSG_HDRLEN + RTGENMSG_LEN, offset + length, (type, _flags, at, len) => {
+    if (type === NETNSA_NSID && len >= 4) nsid = buf.readInt32LE(at);
   });
   return nsid === undefined || nsid === NETNSA_NSID_NOT_ASSIGNED ? undefined : nsid;
 }

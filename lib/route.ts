@@ -8,7 +8,7 @@ import type { NetlinkClient } from './engine/client';
 import { dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
-import { Writer, align4, forEachAttribute } from './netlink/attributes';
+import { Writer, align4, attrU8, attrU16, attrU32, forEachAttribute } from './netlink/attributes';
 import { formatHex, formatIP, formatIPv6, parseIP } from './netlink/address';
 import {
   AF_INET,
@@ -103,7 +103,7 @@ import {
   SR6_FLAG1_HMAC,
   SR6_TLV_HMAC,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
 import { NameTable, protocols, routeTypes, scopes, tables } from './rt-names';
 import { validateLinkName, type LinkApi, type LinkRef } from './link';
@@ -436,7 +436,7 @@ function decodeMpls(buf: Buffer, off: number, len: number): MplsEncap {
   forEachAttribute(buf, off, off + len, (t, _f, o, l) => {
     if (t === MPLS_IPTUNNEL_DST) {
       for (let i = 0; i + 4 <= l; i += 4) out.labels.push(buf.readUInt32BE(o + i) >>> MPLS_LS_LABEL_SHIFT);
-    } else if (t === MPLS_IPTUNNEL_TTL) out.ttl = buf[o];
+    } else if (t === MPLS_IPTUNNEL_TTL) out.ttl = attrU8(buf, o, l);
   });
   return out;
 }
@@ -498,7 +498,7 @@ function decodeMultipath(buf: Buffer, off: number, len: number): RouteNexthop[] 
       else if (t === RTA_ENCAP) {
         encapAt = o;
         encapLen = l;
-      } else if (t === RTA_ENCAP_TYPE) encapType = buf.readUInt16LE(o);
+      } else if (t === RTA_ENCAP_TYPE) encapType = attrU16(buf, o, l);
     });
     if (encapAt >= 0 && encapType >= 0) hop.encap = decodeEncap(encapType, buf, encapAt, encapLen);
     hops.push(hop);
@@ -512,6 +512,7 @@ function decodeMultipath(buf: Buffer, off: number, len: number): RouteNexthop[] 
  * families that are not IPv4/IPv6 (MPLS, multicast routing caches).
  */
 export function decodeRoute(buf: Buffer, offset: number, length: number): Route | undefined {
+  checkMessage(buf, offset, length, RTMSG_LEN, 'route');
   const body = offset + NLMSG_HDRLEN;
   const af = buf[body];
   if (af !== AF_INET && af !== AF_INET6) return undefined;
@@ -540,7 +541,7 @@ export function decodeRoute(buf: Buffer, offset: number, length: number): Route 
         route.src = `${formatIP(buf, o, l)}/${srcLen}`;
         break;
       case RTA_TABLE:
-        route.table = buf.readUInt32LE(o);
+        route.table = attrU32(buf, o, l);
         break;
       case RTA_GATEWAY:
         route.gateway = formatIP(buf, o, l);
@@ -549,13 +550,13 @@ export function decodeRoute(buf: Buffer, offset: number, length: number): Route 
         route.gateway = decodeVia(buf, o, l);
         break;
       case RTA_OIF:
-        route.dev = buf.readUInt32LE(o);
+        route.dev = attrU32(buf, o, l);
         break;
       case RTA_PREFSRC:
         route.prefSrc = formatIP(buf, o, l);
         break;
       case RTA_PRIORITY:
-        route.priority = buf.readUInt32LE(o);
+        route.priority = attrU32(buf, o, l);
         break;
       case RTA_METRICS:
         route.metrics = decodeMetrics(buf, o, l);
@@ -564,17 +565,17 @@ export function decodeRoute(buf: Buffer, offset: number, length: number): Route 
         route.nexthops = decodeMultipath(buf, o, l);
         break;
       case RTA_NH_ID:
-        route.nhid = buf.readUInt32LE(o);
+        route.nhid = attrU32(buf, o, l);
         break;
       case RTA_ENCAP:
         encapAt = o;
         encapLen = l;
         break;
       case RTA_ENCAP_TYPE:
-        encapType = buf.readUInt16LE(o);
+        encapType = attrU16(buf, o, l);
         break;
       case RTA_PREF:
-        route.pref = routerPrefs.name(buf[o]) as Route['pref'];
+        route.pref = routerPrefs.name(attrU8(buf, o, l)) as Route['pref'];
         break;
       case RTA_CACHEINFO: {
         // struct rta_cacheinfo: rta_expires (clock ticks) is its third u32.
@@ -583,13 +584,13 @@ export function decodeRoute(buf: Buffer, offset: number, length: number): Route 
         break;
       }
       case RTA_IIF:
-        route.iif = buf.readUInt32LE(o);
+        route.iif = attrU32(buf, o, l);
         break;
       case RTA_MARK:
-        route.mark = buf.readUInt32LE(o);
+        route.mark = attrU32(buf, o, l);
         break;
       case RTA_UID:
-        route.uid = buf.readUInt32LE(o);
+        route.uid = attrU32(buf, o, l);
         break;
     }
   });

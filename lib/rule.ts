@@ -36,7 +36,7 @@ import {
   RTNL_FAMILY_IPMR,
   RT_TABLE_MAIN,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { FamilySchemas } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { NameTable, protocols, tables } from './rt-names';
@@ -250,6 +250,7 @@ const familyNumber = (family: 4 | 6) => (family === 4 ? AF_INET : AF_INET6);
 
 /** Decodes one RTM_NEWRULE/RTM_DELRULE message into a Rule. */
 export function decodeRule(buf: Buffer, offset: number, length: number): Rule {
+  checkMessage(buf, offset, length, FIB_RULE_HDR_LEN, 'rule');
   const body = offset + NLMSG_HDRLEN;
   const af = buf[body];
   const dstLen = buf[body + 1];

@@ -12,7 +12,7 @@
 import type { NetlinkClient } from './engine/client';
 import { dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
-import { Writer, forEachAttribute } from './netlink/attributes';
+import { Writer, attrU8, attrU32, forEachAttribute } from './netlink/attributes';
 import {
   ETH_P_ALL,
   NETLINK_ROUTE,
@@ -50,7 +50,7 @@ import {
   TC_H_INGRESS,
   TC_H_ROOT,
 } from './netlink/constants';
-import { beginMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
+import { beginMessage, checkMessage, finishMessage, NLMSG_HDRLEN } from './netlink/message';
 import { registerDecoder } from './registry';
 import type { LinkApi, LinkRef } from './link';
 import {
@@ -469,6 +469,7 @@ function decodeCommon(
   length: number,
   options: (kind: string) => OptionDecoder | undefined,
 ): TcCommon {
+  checkMessage(buf, offset, length, TCMSG_LEN, 'tc');
   const body = offset + NLMSG_HDRLEN;
   const out: TcCommon = {
     ifindex: buf.readInt32LE(body + 4),
@@ -502,16 +503,16 @@ function decodeCommon(
         xstatsAt ??= [off, len];
         break;
       case TCA_CHAIN:
-        out.chain = buf.readUInt32LE(off);
+        out.chain = attrU32(buf, off, len);
         break;
       case TCA_INGRESS_BLOCK:
-        out.ingressBlock = buf.readUInt32LE(off);
+        out.ingressBlock = attrU32(buf, off, len);
         break;
       case TCA_EGRESS_BLOCK:
-        out.egressBlock = buf.readUInt32LE(off);
+        out.egressBlock = attrU32(buf, off, len);
         break;
       case TCA_HW_OFFLOAD:
-        out.offloaded = buf[off] !== 0;
+        out.offloaded = attrU8(buf, off, len) !== 0;
         break;
     }
   });
@@ -612,6 +613,7 @@ export function decodeFilter(buf: Buffer, offset: number, length: number): TcFil
 
 /** Decodes an RTM_NEWACTION/RTM_DELACTION message: the actions of its TCA_ROOT_TAB. */
 export function decodeActions(buf: Buffer, offset: number, length: number): TcActionInfo[] {
+  checkMessage(buf, offset, length, TCAMSG_LEN, 'tc action');
   const out: [number, TcActionInfo][] = [];
   forEachAttribute(buf, offset + NLMSG_HDRLEN + TCAMSG_LEN, offset + length, (type, _f, off, len) => {
     if (type !== TCA_ROOT_TAB) return;

@@ -179,6 +179,31 @@ export function forEachAttribute(
 }
 
 /**
+ * Fixed-size attribute payloads, read by hand-written decoders: an
+ * attribute shorter than its type is a DecodeError rather than a read of
+ * the next attribute's bytes (or past the buffer).
+ */
+function checkPayload(size: number, off: number, len: number): void {
+  if (len < size) throw new DecodeError(`attribute payload at offset ${off} has ${len} bytes, expected ${size}`);
+}
+export function attrU8(buf: Buffer, off: number, len: number): number {
+  checkPayload(1, off, len);
+  return buf[off];
+}
+export function attrU16(buf: Buffer, off: number, len: number): number {
+  checkPayload(2, off, len);
+  return buf.readUInt16LE(off);
+}
+export function attrU32(buf: Buffer, off: number, len: number): number {
+  checkPayload(4, off, len);
+  return buf.readUInt32LE(off);
+}
+export function attrS32(buf: Buffer, off: number, len: number): number {
+  checkPayload(4, off, len);
+  return buf.readInt32LE(off);
+}
+
+/**
  * One attribute of a generic tree: its type, the flag bits it was sent
  * with, and either its raw payload or, where the caller knew it to be a
  * nest, its children.

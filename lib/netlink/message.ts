@@ -59,6 +59,24 @@ export function buildMessage(type: number, flags: number, payload: Uint8Array): 
 }
 
 /**
+ * Checks that buf[offset, offset+length) is a whole message whose payload
+ * starts with `headerLength` bytes of fixed header: a decoder handed a
+ * shorter or overrunning one throws DecodeError rather than reading past
+ * it (Buffer's RangeError, or worse, a neighbour's bytes).
+ */
+export function checkMessage(buf: Buffer, offset: number, length: number, headerLength: number, what: string): void {
+  if (
+    !Number.isInteger(offset) ||
+    !Number.isInteger(length) ||
+    offset < 0 ||
+    length < NLMSG_HDRLEN + headerLength ||
+    offset + length > buf.length
+  ) {
+    throw new DecodeError(`${what} message of ${length} bytes at offset ${offset} is truncated or overruns its buffer`);
+  }
+}
+
+/**
  * Calls fn(offset, header) for every message in buf[start, end). A length
  * that overruns the datagram is a DecodeError.
  */

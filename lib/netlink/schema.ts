@@ -635,7 +635,10 @@ function makeAttributeCodec(def: AttributeDef, family: FamilySchemas): Attribute
     case 'bitfield32':
       return {
         def,
-        decode: (buf, off) => ({ value: buf.readUInt32LE(off), selector: buf.readUInt32LE(off + 4) }),
+        decode: (buf, off, len) => {
+          if (len < 8) throw new DecodeError(`${def.name}: bitfield32 attribute with ${len} bytes`);
+          return { value: buf.readUInt32LE(off), selector: buf.readUInt32LE(off + 4) };
+        },
         encode: (w, v, _p, path) => {
           const o = v as { value?: unknown; selector?: unknown };
           if (typeof o !== 'object' || o === null) throw invalidType(path, 'an object { value, selector }', v);
@@ -656,7 +659,8 @@ function makeAttributeCodec(def: AttributeDef, family: FamilySchemas): Attribute
           if (def.displayHint && def.displayHint !== 'hex' && len === 4 && type === 'u32') {
             return formatByHint(def.displayHint, buf, off, len);
           }
-          if (len < SCALAR_SIZE[type] && !(type === 'uint' || type === 'sint')) {
+          // uint/sint are variable-width: 4 or 8 bytes, as the kernel chose.
+          if (type === 'uint' || type === 'sint' ? len !== 4 && len < 8 : len < SCALAR_SIZE[type]) {
             throw new DecodeError(`${def.name}: ${type} attribute with ${len} bytes`);
           }
           const n = readScalar(buf, off, type, bigEndian, len);

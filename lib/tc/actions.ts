@@ -4,7 +4,15 @@
  * standalone RTM_NEWACTION, and decoding of what the kernel dumps.
  */
 import { invalidType, invalidValue, outOfRange } from '../errors';
-import { NLA_F_NESTED, Writer, forEachAttribute } from '../netlink/attributes';
+import {
+  NLA_F_NESTED,
+  Writer,
+  attrS32 as readS32Attribute,
+  attrU8 as readU8Attribute,
+  attrU16 as readU16Attribute,
+  attrU32 as readU32Attribute,
+  forEachAttribute,
+} from '../netlink/attributes';
 import { formatIP } from '../netlink/address';
 import {
   TCA_ACT_INDEX,
@@ -614,9 +622,9 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
       const g = withGen(TCA_GACT_PARMS);
       if (g) out.action = verdictName(g.action);
       const pr = o.get(TCA_GACT_PROB);
-      if (pr && pr[1] >= 8 && buf.readUInt16LE(pr[0]) !== 0) {
+      if (pr && pr[1] >= 8 && readU16Attribute(buf, pr[0], pr[1]) !== 0) {
         out.random = {
-          type: buf.readUInt16LE(pr[0]) === 1 ? 'netrand' : 'determ',
+          type: readU16Attribute(buf, pr[0], pr[1]) === 1 ? 'netrand' : 'determ',
           value: buf.readUInt16LE(pr[0] + 2),
           action: verdictName(buf.readInt32LE(pr[0] + 4)),
         };
@@ -653,13 +661,14 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
         if (mtu) out.mtu = mtu;
         if (peak64 ?? peak.rate) out.peakrate = peak64 ?? peak.rate;
         const avrate = o.get(TCA_POLICE_AVRATE);
-        if (avrate && buf.readUInt32LE(avrate[0])) out.avrate = buf.readUInt32LE(avrate[0]);
+        if (avrate && readU32Attribute(buf, avrate[0], avrate[1]))
+          out.avrate = readU32Attribute(buf, avrate[0], avrate[1]);
         if (r.mpu) out.mpu = r.mpu;
         if (r.overhead) out.overhead = r.overhead;
         if (rate) out.linklayer = r.linklayer;
         out.exceed = verdictName(buf.readInt32LE(p + 4));
         const result = o.get(TCA_POLICE_RESULT);
-        out.conform = verdictName(result ? buf.readInt32LE(result[0]) : 0);
+        out.conform = verdictName(result ? readS32Attribute(buf, result[0], result[1]) : 0);
         if (t[1] >= 52) {
           out.refcnt = buf.readInt32LE(p + 44);
           out.bindcnt = buf.readInt32LE(p + 48);
@@ -687,11 +696,11 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
         out.op = VLAN_OPS.find(([, v]) => v === op)?.[0] ?? op;
       }
       const id = o.get(TCA_VLAN_PUSH_VLAN_ID);
-      if (id) out.id = buf.readUInt16LE(id[0]);
+      if (id) out.id = readU16Attribute(buf, id[0], id[1]);
       const proto = o.get(TCA_VLAN_PUSH_VLAN_PROTOCOL);
       if (proto) out.protocol = protocolName(buf.readUInt16BE(proto[0]));
       const prio = o.get(TCA_VLAN_PUSH_VLAN_PRIORITY);
-      if (prio) out.priority = buf[prio[0]];
+      if (prio) out.priority = readU8Attribute(buf, prio[0], prio[1]);
       if (g) out.control = verdictName(g.action);
       break;
     }
@@ -713,11 +722,11 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
       const port = o.get(TCA_TUNNEL_KEY_ENC_DST_PORT);
       if (port) out.dstPort = buf.readUInt16BE(port[0]);
       const tos = o.get(TCA_TUNNEL_KEY_ENC_TOS);
-      if (tos) out.tos = buf[tos[0]];
+      if (tos) out.tos = readU8Attribute(buf, tos[0], tos[1]);
       const ttl = o.get(TCA_TUNNEL_KEY_ENC_TTL);
-      if (ttl) out.ttl = buf[ttl[0]];
+      if (ttl) out.ttl = readU8Attribute(buf, ttl[0], ttl[1]);
       const noCsum = o.get(TCA_TUNNEL_KEY_NO_CSUM);
-      if (noCsum) out.checksum = buf[noCsum[0]] === 0;
+      if (noCsum) out.checksum = readU8Attribute(buf, noCsum[0], noCsum[1]) === 0;
       if (o.has(TCA_TUNNEL_KEY_NO_FRAG)) out.noFrag = true;
       if (g) out.control = verdictName(g.action);
       break;
@@ -774,7 +783,7 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
     }
   }
   const idx = a.get(TCA_ACT_INDEX);
-  if (idx && out.index === undefined) out.index = buf.readUInt32LE(idx[0]);
+  if (idx && out.index === undefined) out.index = readU32Attribute(buf, idx[0], idx[1]);
   const stats = a.get(TCA_ACT_STATS);
   if (stats) out.stats = decodeStats(buf, stats[0], stats[0] + stats[1]);
   return out;
@@ -782,7 +791,7 @@ export function decodeAction(buf: Buffer, start: number, end: number): TcActionI
 
 function readU64(buf: Buffer, at: [number, number] | undefined): number | undefined {
   if (!at || at[1] < 8) return undefined;
-  return buf.readUInt32LE(at[0] + 4) * 2 ** 32 + buf.readUInt32LE(at[0]);
+  return buf.readUInt32LE(at[0] + 4) * 2 ** 32 + readU32Attribute(buf, at[0], at[1]);
 }
 
 /** Decodes a filter's action list (nests by order). */

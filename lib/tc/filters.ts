@@ -3,7 +3,13 @@
  * both ways, written in the order iproute2's `tc` writes them.
  */
 import { invalidType, invalidValue, outOfRange } from '../errors';
-import { Writer, forEachAttribute } from '../netlink/attributes';
+import {
+  Writer,
+  attrU8 as readU8Attribute,
+  attrU16 as readU16Attribute,
+  attrU32 as readU32Attribute,
+  forEachAttribute,
+} from '../netlink/attributes';
 import { formatIP, formatMac, parseMac, parsePrefix } from '../netlink/address';
 import {
   ETH_P_ALL,
@@ -365,7 +371,10 @@ const u32Filter: FilterCodec = {
   decode(buf, start, end) {
     const a = attrs(buf, start, end);
     const out: Options = {};
-    const get32 = (t: number) => (a.has(t) ? buf.readUInt32LE(a.get(t)![0]) : undefined);
+    const get32 = (t: number) => {
+      const at = a.get(t);
+      return at ? readU32Attribute(buf, at[0], at[1]) : undefined;
+    };
     const sel = a.get(TCA_U32_SEL);
     if (sel && sel[1] >= 16) {
       const [off, len] = sel;
@@ -497,7 +506,7 @@ const flower: FilterCodec = {
     const a = attrs(buf, start, end);
     const out: Options = {};
     const cls = a.get(TCA_FLOWER_CLASSID);
-    if (cls) out.classid = formatHandle(buf.readUInt32LE(cls[0]));
+    if (cls) out.classid = formatHandle(readU32Attribute(buf, cls[0], cls[1]));
     if (a.has(TCA_FLOWER_INDEV)) out.indev = readString(buf, a.get(TCA_FLOWER_INDEV)!);
     for (const [key, type] of [
       ['dstMac', TCA_FLOWER_KEY_ETH_DST],
@@ -507,18 +516,18 @@ const flower: FilterCodec = {
       if (v) out[key] = formatMac(buf, v[0], v[1]);
     }
     const vid = a.get(TCA_FLOWER_KEY_VLAN_ID);
-    if (vid) out.vlanId = buf.readUInt16LE(vid[0]);
+    if (vid) out.vlanId = readU16Attribute(buf, vid[0], vid[1]);
     const vprio = a.get(TCA_FLOWER_KEY_VLAN_PRIO);
-    if (vprio) out.vlanPrio = buf[vprio[0]];
+    if (vprio) out.vlanPrio = readU8Attribute(buf, vprio[0], vprio[1]);
     const proto = a.get(TCA_FLOWER_KEY_IP_PROTO);
     if (proto) {
-      const p = buf[proto[0]];
+      const p = readU8Attribute(buf, proto[0], proto[1]);
       out.ipProto = Object.entries(IP_PROTOCOLS).find(([, v]) => v === p)?.[0] ?? p;
     }
     const tos = a.get(TCA_FLOWER_KEY_IP_TOS);
-    if (tos) out.ipTos = buf[tos[0]];
+    if (tos) out.ipTos = readU8Attribute(buf, tos[0], tos[1]);
     const ttl = a.get(TCA_FLOWER_KEY_IP_TTL);
-    if (ttl) out.ipTtl = buf[ttl[0]];
+    if (ttl) out.ipTtl = readU8Attribute(buf, ttl[0], ttl[1]);
     for (const [key, types] of [
       [
         'dstIp',
@@ -556,7 +565,7 @@ const flower: FilterCodec = {
     const act = a.get(TCA_FLOWER_ACT);
     if (act) out.actions = decodeActionList(buf, act[0], act[0] + act[1]);
     const flags = a.get(TCA_FLOWER_FLAGS);
-    if (flags) decodeClsFlags(out, buf.readUInt32LE(flags[0]));
+    if (flags) decodeClsFlags(out, readU32Attribute(buf, flags[0], flags[1]));
     return out;
   },
 };
@@ -575,11 +584,11 @@ const matchall: FilterCodec = {
     const a = attrs(buf, start, end);
     const out: Options = {};
     const cls = a.get(TCA_MATCHALL_CLASSID);
-    if (cls) out.classid = formatHandle(buf.readUInt32LE(cls[0]));
+    if (cls) out.classid = formatHandle(readU32Attribute(buf, cls[0], cls[1]));
     const act = a.get(TCA_MATCHALL_ACT);
     if (act) out.actions = decodeActionList(buf, act[0], act[0] + act[1]);
     const flags = a.get(TCA_MATCHALL_FLAGS);
-    if (flags) decodeClsFlags(out, buf.readUInt32LE(flags[0]));
+    if (flags) decodeClsFlags(out, readU32Attribute(buf, flags[0], flags[1]));
     return out;
   },
 };
@@ -594,7 +603,7 @@ const basic: FilterCodec = {
     const a = attrs(buf, start, end);
     const out: Options = {};
     const cls = a.get(TCA_BASIC_CLASSID);
-    if (cls) out.classid = formatHandle(buf.readUInt32LE(cls[0]));
+    if (cls) out.classid = formatHandle(readU32Attribute(buf, cls[0], cls[1]));
     const act = a.get(TCA_BASIC_ACT);
     if (act) out.actions = decodeActionList(buf, act[0], act[0] + act[1]);
     return out;
@@ -613,9 +622,9 @@ const fw: FilterCodec = {
     const a = attrs(buf, start, end);
     const out: Options = {};
     const cls = a.get(TCA_FW_CLASSID);
-    if (cls) out.classid = formatHandle(buf.readUInt32LE(cls[0]));
+    if (cls) out.classid = formatHandle(readU32Attribute(buf, cls[0], cls[1]));
     const mask = a.get(TCA_FW_MASK);
-    if (mask) out.mask = buf.readUInt32LE(mask[0]);
+    if (mask) out.mask = readU32Attribute(buf, mask[0], mask[1]);
     if (a.has(TCA_FW_INDEV)) out.indev = readString(buf, a.get(TCA_FW_INDEV)!);
     const act = a.get(TCA_FW_ACT);
     if (act) out.actions = decodeActionList(buf, act[0], act[0] + act[1]);
@@ -669,7 +678,7 @@ const bpf: FilterCodec = {
     const a = attrs(buf, start, end);
     const out: Options = {};
     const cls = a.get(TCA_BPF_CLASSID);
-    if (cls) out.classid = formatHandle(buf.readUInt32LE(cls[0]));
+    if (cls) out.classid = formatHandle(readU32Attribute(buf, cls[0], cls[1]));
     const ops = a.get(TCA_BPF_OPS);
     if (ops) {
       const code: ClassicBpfInstruction[] = [];
@@ -681,13 +690,13 @@ const bpf: FilterCodec = {
     }
     if (a.has(TCA_BPF_NAME)) out.name = readString(buf, a.get(TCA_BPF_NAME)!);
     const id = a.get(TCA_BPF_ID);
-    if (id) out.id = buf.readUInt32LE(id[0]);
+    if (id) out.id = readU32Attribute(buf, id[0], id[1]);
     const tag = a.get(TCA_BPF_TAG);
     if (tag) out.tag = buf.toString('hex', tag[0], tag[0] + tag[1]);
     const flags = a.get(TCA_BPF_FLAGS);
-    if (flags) out.directAction = (buf.readUInt32LE(flags[0]) & TCA_BPF_FLAG_ACT_DIRECT) !== 0;
+    if (flags) out.directAction = (readU32Attribute(buf, flags[0], flags[1]) & TCA_BPF_FLAG_ACT_DIRECT) !== 0;
     const gen = a.get(TCA_BPF_FLAGS_GEN);
-    if (gen) decodeClsFlags(out, buf.readUInt32LE(gen[0]));
+    if (gen) decodeClsFlags(out, readU32Attribute(buf, gen[0], gen[1]));
     const act = a.get(TCA_BPF_ACT);
     if (act) out.actions = decodeActionList(buf, act[0], act[0] + act[1]);
     return out;

@@ -5,7 +5,12 @@
  * the same option names, in the units of units.ts.
  */
 import { invalidType, invalidValue, outOfRange } from '../errors';
-import { Writer, forEachAttribute } from '../netlink/attributes';
+import {
+  Writer,
+  attrU8 as readU8Attribute,
+  attrU32 as readU32Attribute,
+  forEachAttribute,
+} from '../netlink/attributes';
 import {
   CAKE_ACK_AGGRESSIVE,
   CAKE_ACK_FILTER,
@@ -237,10 +242,10 @@ function attributeCodec(table: [string, number, ScalarKind][], extra?: (o: Optio
         const at = a.get(type);
         if (!at || name in out) continue;
         const [off, len] = at;
-        if (how === 'rate64') out[name] = len >= 8 ? readU64(buf, off) : buf.readUInt32LE(off);
-        else if (how === 'u8') out[name] = buf[off];
-        else if (how === 'bool8') out[name] = buf[off] !== 0;
+        if (how === 'u8') out[name] = readU8Attribute(buf, off, len);
+        else if (how === 'bool8') out[name] = readU8Attribute(buf, off, len) !== 0;
         else if (len < 4) continue;
+        else if (how === 'rate64') out[name] = len >= 8 ? readU64(buf, off) : buf.readUInt32LE(off);
         else if (how === 'bool32') out[name] = buf.readUInt32LE(off) !== 0;
         else if (how === 's32') out[name] = buf.readInt32LE(off);
         else if (how === 'log2') out[name] = 2 ** buf.readUInt32LE(off);
@@ -436,7 +441,7 @@ const htbQdisc: KindCodec = {
       out.directPacketsStat = buf.readUInt32LE(off + 16);
     }
     const dq = a.get(TCA_HTB_DIRECT_QLEN);
-    if (dq) out.directQlen = buf.readUInt32LE(dq[0]);
+    if (dq) out.directQlen = readU32Attribute(buf, dq[0], dq[1]);
     if (a.has(TCA_HTB_OFFLOAD)) out.offload = true;
     return out;
   },
@@ -771,35 +776,35 @@ const netem: KindCodec = {
     };
     const a = attrs(buf, start + 24, end);
     const lat = a.get(TCA_NETEM_LATENCY64);
-    if (lat) out.delay = Math.round(Number(buf.readBigInt64LE(lat[0])) / 1000);
+    if (lat && lat[1] >= 8) out.delay = Math.round(Number(buf.readBigInt64LE(lat[0])) / 1000);
     const jit = a.get(TCA_NETEM_JITTER64);
-    if (jit) out.jitter = Math.round(Number(buf.readBigInt64LE(jit[0])) / 1000);
+    if (jit && jit[1] >= 8) out.jitter = Math.round(Number(buf.readBigInt64LE(jit[0])) / 1000);
     const corr = a.get(TCA_NETEM_CORR);
     if (corr && corr[1] >= 12) {
-      out.delayCorrelation = pct(buf.readUInt32LE(corr[0]));
+      out.delayCorrelation = pct(readU32Attribute(buf, corr[0], corr[1]));
       out.lossCorrelation = pct(buf.readUInt32LE(corr[0] + 4));
       out.duplicateCorrelation = pct(buf.readUInt32LE(corr[0] + 8));
     }
     const reorder = a.get(TCA_NETEM_REORDER);
     if (reorder && reorder[1] >= 8) {
-      out.reorder = pct(buf.readUInt32LE(reorder[0]));
+      out.reorder = pct(readU32Attribute(buf, reorder[0], reorder[1]));
       out.reorderCorrelation = pct(buf.readUInt32LE(reorder[0] + 4));
     }
     const corrupt = a.get(TCA_NETEM_CORRUPT);
     if (corrupt && corrupt[1] >= 8) {
-      out.corrupt = pct(buf.readUInt32LE(corrupt[0]));
+      out.corrupt = pct(readU32Attribute(buf, corrupt[0], corrupt[1]));
       out.corruptCorrelation = pct(buf.readUInt32LE(corrupt[0] + 4));
     }
     const rate = a.get(TCA_NETEM_RATE);
     if (rate && rate[1] >= 16) {
       const r64 = a.get(TCA_NETEM_RATE64);
-      out.rate = r64 ? readU64(buf, r64[0]) : buf.readUInt32LE(rate[0]);
+      out.rate = r64 && r64[1] >= 8 ? readU64(buf, r64[0]) : readU32Attribute(buf, rate[0], rate[1]);
       out.packetOverhead = buf.readInt32LE(rate[0] + 4);
       out.cellSize = buf.readUInt32LE(rate[0] + 8);
       out.cellOverhead = buf.readInt32LE(rate[0] + 12);
     }
     const ecn = a.get(TCA_NETEM_ECN);
-    if (ecn) out.ecn = buf.readUInt32LE(ecn[0]) !== 0;
+    if (ecn) out.ecn = readU32Attribute(buf, ecn[0], ecn[1]) !== 0;
     return out;
   },
 };
@@ -899,14 +904,14 @@ const red: KindCodec = {
     const [off] = p;
     let flags = buf[off + 15];
     const fl = a.get(TCA_RED_FLAGS);
-    if (fl && fl[1] >= 8) flags |= buf.readUInt32LE(fl[0]);
+    if (fl && fl[1] >= 8) flags |= readU32Attribute(buf, fl[0], fl[1]);
     const out: Options = {
       limit: buf.readUInt32LE(off),
       min: buf.readUInt32LE(off + 4),
       max: buf.readUInt32LE(off + 8),
     };
     const maxP = a.get(TCA_RED_MAX_P);
-    if (maxP) out.probability = Math.round((buf.readUInt32LE(maxP[0]) / 2 ** 32) * 1e6) / 1e6;
+    if (maxP) out.probability = Math.round((readU32Attribute(buf, maxP[0], maxP[1]) / 2 ** 32) * 1e6) / 1e6;
     for (const [name, bit] of RED_FLAGS) out[name] = (flags & bit) !== 0;
     out.wlog = buf[off + 12];
     out.plog = buf[off + 13];
