@@ -5,7 +5,7 @@
  */
 import { invalidType, invalidValue, outOfRange } from './errors';
 import type { NetlinkClient } from './engine/client';
-import { dump, request, stream, type RequestOptions } from './engine/requests';
+import { deferredStream, dump, request, stream, type RequestOptions } from './engine/requests';
 import { rtLinkSchemas } from './families';
 import { NLA_TYPE_MASK, Writer } from './netlink/attributes';
 import {
@@ -532,17 +532,19 @@ export class LinkApi {
    * @example
    * for await (const l of h.link.stream()) console.log(l.name)
    */
-  async *stream(filter: LinkFilter = {}, options: RequestOptions = {}): AsyncIterable<Link> {
-    const { message, accept } = await this.dumpRequest(filter);
-    yield* stream(
-      this.ctx().route(),
-      message,
-      (buf, off, len) => {
-        const link = decodeLink(buf, off, len);
-        return accept(link) ? link : undefined;
-      },
-      { ...options, operation: 'RTM_GETLINK' },
-    );
+  stream(filter: LinkFilter = {}, options: RequestOptions = {}): AsyncIterable<Link> {
+    return deferredStream(async () => {
+      const { message, accept } = await this.dumpRequest(filter);
+      return stream(
+        this.ctx().route(),
+        message,
+        (buf, off, len) => {
+          const link = decodeLink(buf, off, len);
+          return accept(link) ? link : undefined;
+        },
+        { signal: options.signal, operation: 'RTM_GETLINK' },
+      );
+    });
   }
 
   private async dumpRequest(filter: LinkFilter): Promise<{ message: Buffer; accept: (l: Link) => boolean }> {

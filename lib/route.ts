@@ -5,7 +5,7 @@
  * routing table can hold a million entries and every object counts.
  */
 import type { NetlinkClient } from './engine/client';
-import { dump, request, stream, type RequestOptions } from './engine/requests';
+import { deferredStream, dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
 import { Writer, align4, attrU8, attrU16, attrU32, forEachAttribute } from './netlink/attributes';
@@ -1165,17 +1165,20 @@ export class RouteApi {
    * @example
    * for await (const r of h.route.stream({ table: 'main' })) console.log(r.dst)
    */
-  async *stream(filter: RouteFilter = {}, req: RequestOptions = {}): AsyncIterable<Route> {
-    const plan = await this.plan(filter);
-    try {
-      yield* stream(this.ctx().route(), plan.message, (b, o, l) => decodeListed(b, o, l, plan.accept), {
-        ...req,
-        operation: 'RTM_GETROUTE',
-      });
-    } catch (error) {
-      if (plan.tableFiltered && (error as { code?: string }).code === 'ENOENT') return;
-      throw error;
-    }
+  stream(filter: RouteFilter = {}, req: RequestOptions = {}): AsyncIterable<Route> {
+    let tableFiltered = false;
+    return deferredStream(
+      async () => {
+        const plan = await this.plan(filter);
+        tableFiltered = plan.tableFiltered;
+        return stream(this.ctx().route(), plan.message, (b, o, l) => decodeListed(b, o, l, plan.accept), {
+          signal: req.signal,
+          operation: 'RTM_GETROUTE',
+        });
+      },
+      // a table that does not exist has no routes
+      (error) => tableFiltered && (error as { code?: string }).code === 'ENOENT',
+    );
   }
 
   /**
