@@ -9,7 +9,8 @@
         "native/netlink_socket.cc",
         "native/netns.cc",
         "native/packet_queue.cc",
-        "native/ioctl.cc"
+        "native/ioctl.cc",
+        "native/bpf.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

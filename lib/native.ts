@@ -56,6 +56,8 @@ export interface NativePacketQueueConstructor {
 
 export interface NativeAddon {
   PacketQueue: NativePacketQueueConstructor;
+  /** bpf(BPF_OBJ_GET): an fd for an object pinned in bpffs. */
+  bpfObjGet(path: string): number;
   /** ioctl(2): a number by value, a Buffer by pointer (filled in by the kernel). */
   ioctl(fd: number, request: number, arg: number | Buffer): number;
   NetlinkSocket: NativeNetlinkSocketConstructor;

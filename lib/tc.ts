@@ -11,6 +11,7 @@
  */
 import type { NetlinkClient } from './engine/client';
 import { dump, request, stream, type RequestOptions } from './engine/requests';
+import { native } from './native';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { Writer, attrU8, attrU32, forEachAttribute } from './netlink/attributes';
 import {
@@ -859,6 +860,25 @@ export class TcClassApi {
  * await h.tc.filter.add({ dev: 'eth0', parent: '1:', protocol: 'ip', priority: 1, kind: 'u32',
  *                         options: { match: [{ ip: { dst: '10.0.0.0/24' } }], classid: '1:10' } })
  */
+/** An fd for a bpffs pin (`tc ... bpf object-pinned PATH`); ENOENT when nothing is pinned there. */
+function openPinned(path: string): number {
+  try {
+    return native.bpfObjGet(path);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    e.message = `bpf program pinned at ${path}: ${e.message}`;
+    e.path = path;
+    throw e;
+  }
+}
+
+/** The filter options with the pin replaced by its fd, named by the pin's file name as tc names it. */
+function pinnedOptions(options: Record<string, unknown>, fd: number, path: string): Record<string, unknown> {
+  const { pinned: _pinned, ...rest } = options;
+  void _pinned;
+  return { ...rest, fd, name: (rest.name as string | undefined) ?? path.split('/').pop() };
+}
+
 export class TcFilterApi {
   constructor(private readonly ctx: () => TcContext) {}
 
@@ -878,8 +898,16 @@ export class TcFilterApi {
         }
       : options;
     const ifindex = await link.indexOf(spec.dev);
-    const message = buildFilterMessage(mode, ifindex, { ...spec, options: resolved });
-    await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_NEWTFILTER' });
+    // A pinned eBPF program: an fd for it, held until the kernel has answered.
+    const pinned = spec.kind === 'bpf' ? (resolved?.pinned as string | undefined) : undefined;
+    const fd = pinned === undefined ? undefined : openPinned(pinned);
+    try {
+      const options = fd === undefined ? resolved : pinnedOptions(resolved!, fd, pinned!);
+      const message = buildFilterMessage(mode, ifindex, { ...spec, options });
+      await request(this.ctx().route(), message, null, { ...req, operation: 'RTM_NEWTFILTER' });
+    } finally {
+      if (fd !== undefined) native.closeFd(fd);
+    }
   }
 
   /**

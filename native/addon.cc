@@ -8,6 +8,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   rtnl::InitNetns(env, exports);
   rtnl::InitPacketQueue(env, exports);
   rtnl::InitIoctl(env, exports);
+  rtnl::InitBpf(env, exports);
   return exports;
 }
 

@@ -13,5 +13,6 @@ Napi::Object InitNetlinkSocket(Napi::Env env, Napi::Object exports);
 Napi::Object InitNetns(Napi::Env env, Napi::Object exports);
 Napi::Object InitPacketQueue(Napi::Env env, Napi::Object exports);
 Napi::Object InitIoctl(Napi::Env env, Napi::Object exports);
+Napi::Object InitBpf(Napi::Env env, Napi::Object exports);
 
 }  // namespace rtnl

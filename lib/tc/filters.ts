@@ -638,11 +638,22 @@ const fw: FilterCodec = {
 export type ClassicBpfInstruction = [number, number, number, number];
 
 const bpf: FilterCodec = {
-  keys: ['bytecode', 'fd', 'name', 'directAction', 'classid', 'actions', 'skipHw', 'skipSw'],
+  keys: ['bytecode', 'fd', 'pinned', 'name', 'directAction', 'classid', 'actions', 'skipHw', 'skipSw'],
   encode(w, o, c) {
     const a = c.argument;
-    if ((o.bytecode === undefined) === (o.fd === undefined)) {
-      throw invalidValue(a, o, 'needs exactly one of bytecode (classic BPF) or fd (an eBPF program fd)');
+    const given = [o.bytecode, o.fd, o.pinned].filter((x) => x !== undefined).length;
+    if (given !== 1) {
+      throw invalidValue(
+        a,
+        o,
+        'needs exactly one of bytecode (classic BPF), fd (an eBPF program fd) or pinned (a bpffs path)',
+      );
+    }
+    if (o.pinned !== undefined) {
+      // filter.add() swaps the pin for an fd before encoding; here only its shape is checked.
+      if (typeof o.pinned !== 'string' || !o.pinned.startsWith('/'))
+        throw invalidType(`${a}.pinned`, 'an absolute bpffs path', o.pinned);
+      o = { ...o, fd: 0, pinned: undefined };
     }
     classid(w, TCA_BPF_CLASSID, o.classid, `${a}.classid`);
     if (o.actions !== undefined) encodeActionList(w, TCA_BPF_ACT, o.actions, `${a}.actions`);

@@ -534,3 +534,25 @@ describeRoot('tc in namespaces', () => {
     );
   });
 });
+
+describeRoot('bpf filters by pinned path', () => {
+  it('opens the pin (bpf BPF_OBJ_GET) before sending: a missing pin is ENOENT naming the path; bad shapes fail first', async () => {
+    const ns = randomName();
+    ip(['netns', 'add', ns]);
+    const h = await nl.open({ netns: ns });
+    try {
+      await h.link.add({ kind: 'bridge', name: 'd0' });
+      await h.tc.qdisc.add({ dev: 'd0', parent: 'clsact', kind: 'clsact' });
+      const spec = { dev: 'd0', parent: 'ingress', protocol: 'all', kind: 'bpf' } as const;
+      await expect(
+        h.tc.filter.add({ ...spec, options: { pinned: '/sys/fs/bpf/rtnl-no-such-pin', directAction: true } }),
+      ).rejects.toMatchObject({ code: 'ENOENT', path: '/sys/fs/bpf/rtnl-no-such-pin' });
+      await expect(h.tc.filter.add({ ...spec, options: { pinned: 'relative/pin' } })).rejects.toBeInstanceOf(TypeError);
+      await expect(h.tc.filter.add({ ...spec, options: { pinned: '/p', fd: 3 } })).rejects.toBeInstanceOf(TypeError);
+      expect(await h.tc.filter.list({ dev: 'd0', parent: 'ingress' })).toEqual([]);
+    } finally {
+      await h.close();
+      ip(['netns', 'del', ns]);
+    }
+  });
+});
