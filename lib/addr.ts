@@ -43,6 +43,7 @@ import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
 import type { MonitorGroup } from './monitor';
+import type { PreparedRequest } from './batch';
 import { waitUntil, type WaitContext, type WaitOptions } from './wait';
 
 /** An address on a link, shaped like one `addr_info` entry of `ip -j addr`. */
@@ -257,6 +258,32 @@ export class AddrApi {
    * @example
    * await nl.addr.add('eth0', '2001:db8::1/64', { flags: ['nodad'] })
    */
+  /**
+   * @internal For batch(): add/replace/del's request built now, when the
+   * link is given by index and the call has no signal of its own.
+   */
+  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined {
+    const [link, cidr] = args as [LinkRef, AddressCidr];
+    // by name, or an index the normal path must refuse: not here
+    if (typeof link !== 'number' || !Number.isInteger(link) || link <= 0 || link > 0x7fffffff) return undefined;
+    if (method === 'add' || method === 'replace') {
+      const [, , options, req] = args as [LinkRef, AddressCidr, AddressOptions | undefined, RequestOptions | undefined];
+      if (req?.signal) return undefined;
+      const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | (method === 'add' ? NLM_F_EXCL : NLM_F_REPLACE);
+      return {
+        client: this.ctx().route(),
+        message: buildAddressMessage(RTM_NEWADDR, flags, link, cidr, options ?? {}),
+      };
+    }
+    if (method === 'del') {
+      if ((args[2] as RequestOptions | undefined)?.signal) return undefined;
+      const peer = typeof cidr === 'object' && cidr !== null ? cidr.peer : undefined;
+      const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, link, cidr, peer ? { peer } : {});
+      return { client: this.ctx().route(), message };
+    }
+    return undefined;
+  }
+
   async add(link: LinkRef, cidr: AddressCidr, options: AddressOptions = {}, req: RequestOptions = {}): Promise<void> {
     const index = await this.ctx().link.indexOf(link);
     const message = buildAddressMessage(

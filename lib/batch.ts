@@ -6,6 +6,7 @@
  * lands in its slot, in call order.
  * rtnetlink has no transactions: a batch is fast, not atomic.
  */
+import type { NetlinkClient } from './engine/client';
 import { abortError, invalidType, outOfRange } from './errors';
 
 /** One request's outcome. */
@@ -36,6 +37,23 @@ export type Batched<T> = {
 
 const DEFAULT_IN_FLIGHT = 4096;
 
+/** A request a group built ahead of time for a batch (see prepareBatch). */
+export interface PreparedRequest {
+  client: NetlinkClient;
+  message: Buffer;
+}
+
+/** A group that can build some of its calls' requests synchronously, for the bulk path. */
+interface Preparer {
+  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined;
+}
+
+/** Messages per sendBatch: one datagram of up to ~256 KiB, its ACKs a few pages. */
+const CHUNK_MESSAGES = 2048;
+const CHUNK_BYTES = 256 * 1024;
+
+type Call = { run: () => unknown } | { prepared: PreparedRequest } | { failed: Error };
+
 /**
  * Calls `build` with a builder mirroring `target`'s groups, then makes
  * every recorded request, up to `inFlight` at a time (the engine packs
@@ -51,11 +69,28 @@ export async function runBatch<T extends object>(
   const inFlight = options.inFlight ?? DEFAULT_IN_FLIGHT;
   if (!Number.isInteger(inFlight) || inFlight < 1) throw outOfRange('options.inFlight', '>= 1', inFlight);
   if (options.signal?.aborted) throw abortError(options.signal);
-  const calls: (() => unknown)[] = [];
+  const calls: Call[] = [];
   let recording = true;
+  // The bulk path: requests a group can build now go out in chunks through
+  // the engine's sendBatch, one promise per chunk instead of per request.
+  // stopOnError needs each outcome before the next request: not then.
+  const bulk = !options.stopOnError;
   const builder = mirror(target, (fn, self, args) => {
     if (!recording) throw new Error('batch(): the builder was used after the batch callback returned');
-    calls.push(() => fn.apply(self, args));
+    const preparer = self as Partial<Preparer>;
+    if (bulk && typeof preparer.prepareBatch === 'function') {
+      try {
+        const prepared = preparer.prepareBatch(fn.name, args);
+        if (prepared) {
+          calls.push({ prepared });
+          return;
+        }
+      } catch (error) {
+        calls.push({ failed: error as Error }); // bad input: the call would have rejected
+        return;
+      }
+    }
+    calls.push({ run: () => fn.apply(self, args) });
   }) as Batched<T>;
   try {
     await build(builder);
@@ -64,6 +99,7 @@ export async function runBatch<T extends object>(
   }
 
   const results: BatchResult[] = new Array(calls.length);
+  const bulkRuns = bulk ? sendPrepared(calls, results, options.signal) : Promise.resolve();
   let next = 0;
   let stopped: Error | null = null;
   const skip = (i: number, reason: Error) => (results[i] = { ok: false, error: reason });
@@ -73,24 +109,35 @@ export async function runBatch<T extends object>(
     if (calls.length === 0) return resolve();
     const onAbort = () => (stopped ??= abortError(options.signal));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = () => {
+    const complete = () => {
       if (++done === calls.length) {
         options.signal?.removeEventListener('abort', onAbort);
         resolve();
-      } else pump();
+      }
+    };
+    // after an asynchronous completion: start more (not from inside pump's loop)
+    const finish = () => {
+      complete();
+      if (done < calls.length) pump();
     };
     const pump = () => {
       while (running < inFlight && next < calls.length) {
         const i = next++;
+        const call = calls[i];
+        if (!('run' in call)) {
+          if ('failed' in call) results[i] = { ok: false, error: call.failed };
+          complete(); // prepared ones are sent by sendPrepared
+          continue;
+        }
         if (stopped) {
           skip(i, stopped);
-          finish();
+          complete();
           continue;
         }
         running++;
         let promise: Promise<unknown>;
         try {
-          promise = Promise.resolve(calls[i]());
+          promise = Promise.resolve(call.run());
         } catch (error) {
           promise = Promise.reject(error);
         }
@@ -111,7 +158,53 @@ export async function runBatch<T extends object>(
     };
     pump();
   });
+  await bulkRuns;
   return results;
+}
+
+/**
+ * Sends the prepared calls in chunks (per socket, in call order), each a
+ * single sendBatch, and fills in their results. Every chunk is queued at
+ * once; the engine keeps within the socket's receive window.
+ */
+async function sendPrepared(calls: Call[], results: BatchResult[], signal?: AbortSignal): Promise<void> {
+  const chunks: { client: NetlinkClient; indexes: number[]; messages: Buffer[] }[] = [];
+  let current: (typeof chunks)[number] | undefined;
+  let bytes = 0;
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    if (!('prepared' in call)) continue;
+    const { client, message } = call.prepared;
+    if (
+      !current ||
+      current.client !== client ||
+      current.messages.length >= CHUNK_MESSAGES ||
+      bytes + message.length > CHUNK_BYTES
+    ) {
+      current = { client, indexes: [], messages: [] };
+      chunks.push(current);
+      bytes = 0;
+    }
+    current.indexes.push(i);
+    current.messages.push(message);
+    bytes += message.length;
+  }
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        const outcomes = await chunk.client.sendBatch(chunk.messages, { signal });
+        outcomes.forEach((o, k) => {
+          results[chunk.indexes[k]] = o.error
+            ? { ok: false, error: o.error }
+            : o.answered
+              ? { ok: true }
+              : { ok: false, error: new Error('the kernel did not answer this request') };
+        });
+      } catch (error) {
+        for (const i of chunk.indexes) results[i] = { ok: false, error: error as Error };
+      }
+    }),
+  );
 }
 
 function notSentError(cause: Error): Error {

@@ -5,6 +5,7 @@
  * routing table can hold a million entries and every object counts.
  */
 import type { NetlinkClient } from './engine/client';
+import type { PreparedRequest } from './batch';
 import { deferredStream, dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
@@ -1049,6 +1050,14 @@ export interface RouteContext extends WaitContext {
   readonly link: LinkApi;
 }
 
+const ROUTE_BATCH_METHODS: Record<string, [number, number]> = {
+  add: [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL],
+  replace: [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE],
+  append: [RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND],
+  change: [RTM_NEWROUTE, NLM_F_REPLACE],
+  del: [RTM_DELROUTE, 0],
+};
+
 /**
  * The `route` group.
  *
@@ -1230,6 +1239,24 @@ export class RouteApi {
       );
     }
     return n;
+  }
+
+  /**
+   * @internal For batch(): the request a call would send, built now, or
+   * undefined when it needs a lookup first (an interface by name) or
+   * carries its own signal. Bad input throws, as the call would reject.
+   */
+  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined {
+    const plan = ROUTE_BATCH_METHODS[method];
+    const req = args[1] as RequestOptions | undefined;
+    if (!plan || req?.signal) return undefined;
+    let named = false;
+    const message = buildRouteMessage(plan[0], NLM_F_REQUEST | NLM_F_ACK | plan[1], args[0] as RouteSpec, (ref) => {
+      if (typeof ref === 'number') return ref;
+      named = true;
+      return 1;
+    });
+    return named ? undefined : { client: this.ctx().route(), message };
   }
 
   private async send(type: number, flags: number, spec: RouteSpec, req: RequestOptions): Promise<void> {

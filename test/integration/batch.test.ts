@@ -1,0 +1,97 @@
+/**
+ * batch(): many requests pipelined, results in call order, whichever path a
+ * request takes (built ahead and sent in chunks, or made as a call).
+ */
+import * as nl from '../../lib';
+import { describeIf, ipJson, loadProbe, useNetns } from '../harness/env';
+
+const probe = loadProbe();
+const describeRoot = describeIf(probe.root && probe.ipNetns, probe.reason ?? 'needs root and ip netns');
+
+describeRoot('batch', () => {
+  const ns = useNetns();
+  let h: nl.Handle;
+  let dev: number;
+  beforeAll(async () => {
+    h = await nl.open({ netns: ns.name });
+    await h.link.add({ kind: 'veth', name: 'b0', peer: { name: 'b1' }, up: true });
+    await h.link.set('b1', { up: true });
+    await h.addr.add('b0', '10.50.0.1/24');
+    dev = (await h.link.get('b0')).index;
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('10k routes in one batch: all there, as ip sees them; results in call order', async () => {
+    const prefixes = Array.from({ length: 10_000 }, (_, i) => `10.${51 + (i >> 8)}.${i & 255}.0/24`);
+    const results = await h.batch((b) => {
+      for (const dst of prefixes) b.route.add({ dst, gateway: '10.50.0.2', dev });
+    });
+    expect(results).toHaveLength(10_000);
+    expect(results.every((r) => r.ok)).toBe(true);
+    const theirs = new Set(
+      (ipJson(['route', 'show', 'via', '10.50.0.2'], ns.name) as { dst: string }[]).map((r) => r.dst),
+    );
+    expect(prefixes.filter((p) => !theirs.has(p))).toEqual([]);
+    // and away again, by name this time (the call path, names looked up once per round trip)
+    const gone = await h.batch((b) => {
+      for (const dst of prefixes) b.route.del({ dst, gateway: '10.50.0.2', dev: 'b0' });
+    });
+    expect(gone.every((r) => r.ok)).toBe(true);
+    expect(ipJson(['route', 'show', 'via', '10.50.0.2'], ns.name)).toEqual([]);
+  });
+
+  it('mixed outcomes land in their slots: kernel refusals, bad input, other groups, both paths', async () => {
+    const results = await h.batch((b) => {
+      b.route.add({ dst: '10.90.0.0/16', gateway: '10.50.0.2', dev }); // 0 ok
+      b.route.add({ dst: '10.90.0.0/16', gateway: '10.50.0.2', dev }); // 1 EEXIST
+      b.route.add({ dst: '10.91.0.0/33' }); // 2 bad input
+      b.route.add({ dst: '10.92.0.0/16', gateway: '10.50.0.2', dev: 'b0' }); // 3 ok, by name
+      b.addr.add(dev, '10.50.1.1/24'); // 4 ok
+      b.addr.add(dev, '10.50.1.1/24'); // 5 EEXIST
+      b.link.set('b0', { mtu: 1400 }); // 6 ok (a call)
+      b.route.add({ dst: '10.93.0.0/16', gateway: '10.99.0.1', dev }); // 7 unreachable gateway
+    });
+    expect(results.map((r) => (r.ok ? 'ok' : ((r.error as { code?: string }).code ?? r.error.name)))).toEqual([
+      'ok',
+      'EEXIST',
+      'ERR_INVALID_ARG_VALUE',
+      'ok',
+      'ok',
+      'EEXIST',
+      'ok',
+      'ENETUNREACH',
+    ]);
+    expect(results[1]).toMatchObject({ ok: false, error: { operation: 'RTM_NEWROUTE' } });
+    expect((await h.link.get('b0')).mtu).toBe(1400);
+  });
+
+  it('stopOnError: after the first failure nothing more is sent', async () => {
+    const results = await h.batch(
+      (b) => {
+        b.route.add({ dst: '10.94.0.0/16', gateway: '10.50.0.2', dev });
+        b.route.add({ dst: '10.94.0.0/16', gateway: '10.50.0.2', dev });
+        b.route.add({ dst: '10.95.0.0/16', gateway: '10.50.0.2', dev });
+      },
+      { stopOnError: true, inFlight: 1 },
+    );
+    expect(results.map((r) => (r.ok ? 'ok' : (r.error as { code?: string }).code))).toEqual([
+      'ok',
+      'EEXIST',
+      'ERR_RTNL_BATCH_STOPPED',
+    ]);
+    expect(ipJson(['route', 'show', '10.95.0.0/16'], ns.name)).toEqual([]);
+  });
+
+  it('refuses a bad callback or options, an already aborted signal, and a builder used late', async () => {
+    await expect(h.batch(42 as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(h.batch(() => undefined, { inFlight: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(h.batch(() => undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    let kept: Parameters<Parameters<nl.Handle['batch']>[0]>[0] | undefined;
+    expect(await h.batch((b) => void (kept = b))).toEqual([]);
+    expect(() => kept!.route.add({ dst: '10.96.0.0/16', dev })).toThrow(/after the batch callback returned/);
+  });
+});
