@@ -43,7 +43,7 @@ import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
 import type { MonitorGroup } from './monitor';
-import type { PreparedRequest } from './batch';
+import type { NeedsNames, PreparedRequest } from './batch';
 import { waitUntil, type WaitContext, type WaitOptions } from './wait';
 
 /** An address on a link, shaped like one `addr_info` entry of `ip -j addr`. */
@@ -259,13 +259,22 @@ export class AddrApi {
    * await nl.addr.add('eth0', '2001:db8::1/64', { flags: ['nodad'] })
    */
   /**
-   * @internal For batch(): add/replace/del's request built now, when the
-   * link is given by index and the call has no signal of its own.
+   * @internal For batch(): add/replace/del's request built now (a link by
+   * name once the batch has looked it up), unless the call has a signal.
    */
-  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined {
-    const [link, cidr] = args as [LinkRef, AddressCidr];
-    // by name, or an index the normal path must refuse: not here
-    if (typeof link !== 'number' || !Number.isInteger(link) || link <= 0 || link > 0x7fffffff) return undefined;
+  prepareBatch(
+    method: string,
+    args: unknown[],
+    names?: ReadonlyMap<string, number>,
+  ): PreparedRequest | NeedsNames | undefined {
+    const [ref, cidr] = args as [LinkRef, AddressCidr];
+    if (method !== 'add' && method !== 'replace' && method !== 'del') return undefined;
+    if (typeof ref === 'string') {
+      if (!names?.has(ref)) return { needs: [ref] };
+    } else if (typeof ref !== 'number' || !Number.isInteger(ref) || ref <= 0 || ref > 0x7fffffff) {
+      return undefined; // the call path refuses it properly
+    }
+    const link = typeof ref === 'string' ? names!.get(ref)! : ref;
     if (method === 'add' || method === 'replace') {
       const [, , options, req] = args as [LinkRef, AddressCidr, AddressOptions | undefined, RequestOptions | undefined];
       if (req?.signal) return undefined;

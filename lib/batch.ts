@@ -43,16 +43,32 @@ export interface PreparedRequest {
   message: Buffer;
 }
 
+/** What a preparer answers for a call that names interfaces it has not been told the index of. */
+export interface NeedsNames {
+  needs: string[];
+}
+
 /** A group that can build some of its calls' requests synchronously, for the bulk path. */
 interface Preparer {
-  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined;
+  prepareBatch(
+    method: string,
+    args: unknown[],
+    names?: ReadonlyMap<string, number>,
+  ): PreparedRequest | NeedsNames | undefined;
+}
+
+interface Deferred {
+  preparer: Preparer;
+  method: string;
+  args: unknown[];
+  needs: string[];
 }
 
 /** Messages per sendBatch: one datagram of up to ~256 KiB, its ACKs a few pages. */
 const CHUNK_MESSAGES = 2048;
 const CHUNK_BYTES = 256 * 1024;
 
-type Call = { run: () => unknown } | { prepared: PreparedRequest } | { failed: Error };
+type Call = { run: () => unknown } | { prepared: PreparedRequest } | { failed: Error } | { deferred: Deferred };
 
 /**
  * Calls `build` with a builder mirroring `target`'s groups, then makes
@@ -81,6 +97,10 @@ export async function runBatch<T extends object>(
     if (bulk && typeof preparer.prepareBatch === 'function') {
       try {
         const prepared = preparer.prepareBatch(fn.name, args);
+        if (prepared && 'needs' in prepared) {
+          calls.push({ deferred: { preparer: preparer as Preparer, method: fn.name, args, needs: prepared.needs } });
+          return;
+        }
         if (prepared) {
           calls.push({ prepared });
           return;
@@ -98,6 +118,7 @@ export async function runBatch<T extends object>(
     recording = false;
   }
 
+  await resolveDeferred(target, calls);
   const results: BatchResult[] = new Array(calls.length);
   const bulkRuns = bulk ? sendPrepared(calls, results, options.signal) : Promise.resolve();
   let next = 0;
@@ -160,6 +181,47 @@ export async function runBatch<T extends object>(
   });
   await bulkRuns;
   return results;
+}
+
+/**
+ * Looks up every interface name the deferred calls need, once each, and
+ * builds their requests (a name that does not resolve fails the calls
+ * that use it, with the lookup's error).
+ */
+async function resolveDeferred(target: object, calls: Call[]): Promise<void> {
+  const deferred = calls.filter((c): c is { deferred: Deferred } => 'deferred' in c);
+  if (deferred.length === 0) return;
+  const link = (target as { link?: { indexOf(ref: string): Promise<number> } }).link;
+  const names = new Map<string, number>();
+  const failures = new Map<string, Error>();
+  const unique = [...new Set(deferred.flatMap((c) => c.deferred.needs))];
+  await Promise.all(
+    unique.map(async (name) => {
+      try {
+        if (!link) throw new Error(`batch(): no link group to look up ${name}`);
+        names.set(name, await link.indexOf(name));
+      } catch (error) {
+        failures.set(name, error as Error);
+      }
+    }),
+  );
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    if (!('deferred' in call)) continue;
+    const { preparer, method, args, needs } = call.deferred;
+    const failed = needs.find((n) => failures.has(n));
+    if (failed !== undefined) {
+      calls[i] = { failed: failures.get(failed)! };
+      continue;
+    }
+    try {
+      const prepared = preparer.prepareBatch(method, args, names);
+      calls[i] =
+        prepared && !('needs' in prepared) ? { prepared } : { failed: new Error('batch(): a name stayed unresolved') };
+    } catch (error) {
+      calls[i] = { failed: error as Error };
+    }
+  }
 }
 
 /**

@@ -260,8 +260,10 @@ export class Handle {
    * Many requests, pipelined: every call made on `b` (the handle's groups)
    * is made with thousands in flight, packed into few sendmsg calls, and
    * each outcome lands in the result array in call order. Not atomic
-   * (rtnetlink has no transactions); failures do not stop the rest unless
-   * `stopOnError`.
+   * (rtnetlink has no transactions), and not ordered: requests are made
+   * concurrently, so one that depends on another (a route via a link the
+   * same batch adds) belongs in a later batch. Failures do not stop the
+   * rest unless `stopOnError`.
    *
    * @example
    * const results = await h.batch((b) => {

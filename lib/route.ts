@@ -5,7 +5,7 @@
  * routing table can hold a million entries and every object counts.
  */
 import type { NetlinkClient } from './engine/client';
-import type { PreparedRequest } from './batch';
+import type { NeedsNames, PreparedRequest } from './batch';
 import { deferredStream, dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
@@ -1242,21 +1242,28 @@ export class RouteApi {
   }
 
   /**
-   * @internal For batch(): the request a call would send, built now, or
-   * undefined when it needs a lookup first (an interface by name) or
-   * carries its own signal. Bad input throws, as the call would reject.
+   * @internal For batch(): the request a call would send, built now; the
+   * interface names it needs when `names` lacks them (the batch looks each
+   * up once and asks again); undefined when the call carries its own
+   * signal. Bad input throws, as the call would reject.
    */
-  prepareBatch(method: string, args: unknown[]): PreparedRequest | undefined {
+  prepareBatch(
+    method: string,
+    args: unknown[],
+    names?: ReadonlyMap<string, number>,
+  ): PreparedRequest | NeedsNames | undefined {
     const plan = ROUTE_BATCH_METHODS[method];
     const req = args[1] as RequestOptions | undefined;
     if (!plan || req?.signal) return undefined;
-    let named = false;
+    let needs: string[] | undefined;
     const message = buildRouteMessage(plan[0], NLM_F_REQUEST | NLM_F_ACK | plan[1], args[0] as RouteSpec, (ref) => {
       if (typeof ref === 'number') return ref;
-      named = true;
+      const index = names?.get(ref);
+      if (index !== undefined) return index;
+      (needs ??= []).push(ref);
       return 1;
     });
-    return named ? undefined : { client: this.ctx().route(), message };
+    return needs ? { needs } : { client: this.ctx().route(), message };
   }
 
   private async send(type: number, flags: number, spec: RouteSpec, req: RequestOptions): Promise<void> {

@@ -52,6 +52,8 @@ describeRoot('batch', () => {
       b.addr.add(dev, '10.50.1.1/24'); // 5 EEXIST
       b.link.set('b0', { mtu: 1400 }); // 6 ok (a call)
       b.route.add({ dst: '10.93.0.0/16', gateway: '10.99.0.1', dev }); // 7 unreachable gateway
+      b.route.add({ dst: '10.97.0.0/16', gateway: '10.50.0.2', dev: 'nosuchdev' }); // 8 the name's lookup fails
+      b.addr.add('b0', '10.50.2.1/24'); // 9 ok, link by name
     });
     expect(results.map((r) => (r.ok ? 'ok' : ((r.error as { code?: string }).code ?? r.error.name)))).toEqual([
       'ok',
@@ -62,6 +64,8 @@ describeRoot('batch', () => {
       'EEXIST',
       'ok',
       'ENETUNREACH',
+      'ENODEV',
+      'ok',
     ]);
     expect(results[1]).toMatchObject({ ok: false, error: { operation: 'RTM_NEWROUTE' } });
     expect((await h.link.get('b0')).mtu).toBe(1400);
