@@ -143,30 +143,43 @@ export function stream<T>(
           client.resumeReading();
         }
       };
-      return {
-        async next(): Promise<IteratorResult<T>> {
-          if (!started) start();
-          for (;;) {
-            if (head < buffered.length) {
-              const value = buffered[head++];
-              if (head > 1024 && head * 2 > buffered.length) {
-                buffered.splice(0, head);
-                head = 0;
-              }
-              resumeIfLow();
-              return { value, done: false };
+      const waitNext = async (): Promise<IteratorResult<T>> => {
+        if (!started) start();
+        for (;;) {
+          if (head < buffered.length) {
+            const value = buffered[head++];
+            if (head > 1024 && head * 2 > buffered.length) {
+              buffered.splice(0, head);
+              head = 0;
             }
-            if (done) {
-              if (failure) {
-                const f = failure;
-                failure = undefined;
-                throw f;
-              }
-              return { value: undefined, done: true };
-            }
-            if (options.signal?.aborted) throw abortError(options.signal);
-            await new Promise<void>((resolve) => (wake = resolve));
+            resumeIfLow();
+            return { value, done: false };
           }
+          if (done) {
+            if (failure) {
+              const f = failure;
+              failure = undefined;
+              throw f;
+            }
+            return { value: undefined, done: true };
+          }
+          if (options.signal?.aborted) throw abortError(options.signal);
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      };
+      return {
+        next(): Promise<IteratorResult<T>> {
+          // The common case, an object already decoded: no async frame.
+          if (started && head < buffered.length) {
+            const value = buffered[head++];
+            if (head > 1024 && head * 2 > buffered.length) {
+              buffered.splice(0, head);
+              head = 0;
+            }
+            resumeIfLow();
+            return Promise.resolve({ value, done: false });
+          }
+          return waitNext();
         },
         async return(): Promise<IteratorResult<T>> {
           if (started && !done) client.abandon(message);
@@ -207,9 +220,13 @@ export function deferredStream<T>(
         }
       };
       return {
-        async next(): Promise<IteratorResult<T>> {
-          if (!inner) inner = (await setup())[Symbol.asyncIterator]();
-          return ends ? guard(inner.next()) : inner.next();
+        next(): Promise<IteratorResult<T>> {
+          // Not async: an async function returning the inner promise would add ticks per object.
+          if (inner) return ends ? guard(inner.next()) : inner.next();
+          return setup().then((iterable) => {
+            inner = iterable[Symbol.asyncIterator]();
+            return ends ? guard(inner.next()) : inner.next();
+          });
         },
         async return(value?: unknown): Promise<IteratorResult<T>> {
           if (inner?.return) await inner.return(value);
