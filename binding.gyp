@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/errors.cc",
+        "native/fd_poller.cc",
         "native/js_callback.cc",
         "native/netlink_socket.cc",
         "native/netns.cc",

@@ -9,11 +9,13 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "addon.h"
 #include "errors.h"
+#include "fd_poller.h"
 #include "js_callback.h"
 #include "netns.h"
 
@@ -28,17 +30,7 @@ constexpr size_t kInitialReceiveBuffer = 64 * 1024;
 constexpr size_t kMaxBytesPerWakeup = 4 * 1024 * 1024;
 constexpr size_t kMaxDatagramsPerWakeup = 4096;
 
-class NetlinkSocket;
-
-// Lives apart from the JS wrapper, because libuv may call back after the
-// wrapper has been garbage-collected (uv_close completes asynchronously).
-struct PollState {
-  uv_poll_t poll;
-  NetlinkSocket* owner = nullptr;
-  napi_async_cleanup_hook_handle cleanup_hook = nullptr;
-};
-
-class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit NetlinkSocket(const Napi::CallbackInfo& info);
@@ -59,17 +51,18 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void CheckOpen(Napi::Env env) const;
   void StartPolling();
   void CloseNow();
+  void OnPollEvents(int status, int events) override;
+  void OnPollTeardown() override { CloseNow(); }
   void OnReadable(int status);
   void DeliverError(int err, const char* syscall);
   bool CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv);
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  static void OnPollClosed(uv_handle_t* handle);
-  static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   int fd_ = -1;
   uint32_t port_id_ = 0;
   bool paused_ = false;
-  PollState* state_ = nullptr;
+  // Lives apart from the JS wrapper: libuv may call back after the wrapper
+  // is garbage-collected (uv_close completes asynchronously).
+  std::unique_ptr<FdPoller> poller_;
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_data_;
   Napi::FunctionReference on_error_;
@@ -134,13 +127,14 @@ NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
   on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "rtnl:NetlinkSocket");
 
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  state_ = new PollState();
-  state_->owner = this;
-  uv_poll_init(loop, &state_->poll, fd_);
-  state_->poll.data = state_;
-  napi_add_async_cleanup_hook(env, OnEnvTeardown, state_, &state_->cleanup_hook);
+  int poll_err = 0;
+  poller_ = std::make_unique<FdPoller>(env, fd_, this, &poll_err);
+  if (poll_err < 0) {
+    poller_.reset();
+    ::close(fd_);
+    fd_ = -1;
+    ThrowSystemError(env, -poll_err, "uv_poll_init");
+  }
   StartPolling();
 }
 
@@ -154,42 +148,22 @@ void NetlinkSocket::CheckOpen(Napi::Env env) const {
 }
 
 void NetlinkSocket::StartPolling() {
-  if (state_ != nullptr && !paused_) uv_poll_start(&state_->poll, UV_READABLE, OnPoll);
+  if (poller_ && !paused_) poller_->Watch(UV_READABLE);
 }
 
-// Stops polling, closes the fd and lets libuv finish closing the handle;
-// PollState is freed in OnPollClosed, which also tells Node that a pending
-// environment teardown may proceed.
+// Stops polling (the poller finishes closing its handle on its own) and
+// closes the fd. Idempotent.
 void NetlinkSocket::CloseNow() {
-  if (state_ == nullptr) return;
-  PollState* state = state_;
-  state_ = nullptr;
-  state->owner = nullptr;
-  uv_poll_stop(&state->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&state->poll), OnPollClosed);
+  if (!poller_) return;
+  poller_->Close();
+  poller_.reset();
   ::close(fd_);
   fd_ = -1;
   on_data_.Reset();
   on_error_.Reset();
 }
 
-void NetlinkSocket::OnPollClosed(uv_handle_t* handle) {
-  PollState* state = static_cast<PollState*>(handle->data);
-  if (state->cleanup_hook != nullptr) napi_remove_async_cleanup_hook(state->cleanup_hook);
-  delete state;
-}
-
-void NetlinkSocket::OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
-  PollState* state = static_cast<PollState*>(arg);
-  // The owner is alive until its wrapper is finalized, which happens after
-  // teardown hooks; close through it so its fd is released too.
-  if (state->owner != nullptr) state->owner->CloseNow();
-}
-
-void NetlinkSocket::OnPoll(uv_poll_t* handle, int status, int) {
-  PollState* state = static_cast<PollState*>(handle->data);
-  if (state->owner != nullptr) state->owner->OnReadable(status);
-}
+void NetlinkSocket::OnPollEvents(int status, int) { OnReadable(status); }
 
 bool NetlinkSocket::CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv) {
   return rtnl::CallJs(fn.Env(), static_cast<napi_async_context>(*async_context_), fn.Value(), argc,
@@ -363,12 +337,12 @@ Napi::Value NetlinkSocket::GetOption(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NetlinkSocket::Ref(const Napi::CallbackInfo& info) {
-  if (state_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  if (poller_) poller_->Ref();
   return info.Env().Undefined();
 }
 
 Napi::Value NetlinkSocket::Unref(const Napi::CallbackInfo& info) {
-  if (state_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  if (poller_) poller_->Unref();
   return info.Env().Undefined();
 }
 
@@ -376,7 +350,7 @@ Napi::Value NetlinkSocket::Unref(const Napi::CallbackInfo& info) {
 // datagrams in the kernel's queue instead of in our memory.
 Napi::Value NetlinkSocket::Pause(const Napi::CallbackInfo& info) {
   paused_ = true;
-  if (state_ != nullptr) uv_poll_stop(&state_->poll);
+  if (poller_) poller_->Watch(0);
   return info.Env().Undefined();
 }
 

@@ -10,10 +10,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <memory>
 #include <vector>
 
 #include "addon.h"
 #include "errors.h"
+#include "fd_poller.h"
 #include "js_callback.h"
 
 namespace rtnl {
@@ -25,16 +27,7 @@ constexpr size_t kMaxPacket = 65536 + 64;
 constexpr size_t kBatchBytes = 1024 * 1024;
 constexpr size_t kMaxPacketsPerWakeup = 256;
 
-class PacketQueue;
-
-// Outlives the JS wrapper until libuv has closed the handle.
-struct QueuePollState {
-  uv_poll_t poll;
-  PacketQueue* owner = nullptr;
-  napi_async_cleanup_hook_handle cleanup_hook = nullptr;
-};
-
-class PacketQueue : public Napi::ObjectWrap<PacketQueue> {
+class PacketQueue : public Napi::ObjectWrap<PacketQueue>, public PollOwner {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit PacketQueue(const Napi::CallbackInfo& info);
@@ -51,16 +44,14 @@ class PacketQueue : public Napi::ObjectWrap<PacketQueue> {
 
   void UpdatePolling();
   void CloseNow();
-  void OnEvents(int status, int events);
+  void OnPollEvents(int status, int events) override;
+  void OnPollTeardown() override { CloseNow(); }
   void ReadPackets();
-  static void OnPoll(uv_poll_t* handle, int status, int events);
-  static void OnPollClosed(uv_handle_t* handle);
-  static void OnEnvTeardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   int fd_ = -1;
   bool reading_ = true;
   bool want_writable_ = false;
-  QueuePollState* state_ = nullptr;
+  std::unique_ptr<FdPoller> poller_;  // outlives the wrapper until libuv has closed it
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_packets_;
   Napi::FunctionReference on_writable_;
@@ -94,18 +85,12 @@ PacketQueue::PacketQueue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pack
   on_writable_ = Napi::Persistent(info[2].As<Napi::Function>());
   on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
   async_context_ = new Napi::AsyncContext(env, "rtnl:PacketQueue");
-  uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
-  state_ = new QueuePollState();
-  state_->owner = this;
-  int err = uv_poll_init(loop, &state_->poll, fd_);
+  int err = 0;
+  poller_ = std::make_unique<FdPoller>(env, fd_, this, &err);
   if (err < 0) {
-    delete state_;
-    state_ = nullptr;
+    poller_.reset();
     ThrowSystemError(env, -err, "uv_poll_init");
   }
-  state_->poll.data = state_;
-  napi_add_async_cleanup_hook(env, OnEnvTeardown, state_, &state_->cleanup_hook);
   UpdatePolling();
 }
 
@@ -115,22 +100,13 @@ PacketQueue::~PacketQueue() {
 }
 
 void PacketQueue::UpdatePolling() {
-  if (state_ == nullptr) return;
-  int events = (reading_ ? UV_READABLE : 0) | (want_writable_ ? UV_WRITABLE : 0);
-  if (events == 0) {
-    uv_poll_stop(&state_->poll);
-  } else {
-    uv_poll_start(&state_->poll, events, OnPoll);
-  }
+  if (poller_) poller_->Watch((reading_ ? UV_READABLE : 0) | (want_writable_ ? UV_WRITABLE : 0));
 }
 
 void PacketQueue::CloseNow() {
-  if (state_ == nullptr) return;
-  QueuePollState* state = state_;
-  state_ = nullptr;
-  state->owner = nullptr;
-  uv_poll_stop(&state->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&state->poll), OnPollClosed);
+  if (!poller_) return;
+  poller_->Close();
+  poller_.reset();
   ::close(fd_);
   fd_ = -1;
   on_packets_.Reset();
@@ -138,23 +114,7 @@ void PacketQueue::CloseNow() {
   on_error_.Reset();
 }
 
-void PacketQueue::OnPollClosed(uv_handle_t* handle) {
-  QueuePollState* state = static_cast<QueuePollState*>(handle->data);
-  if (state->cleanup_hook != nullptr) napi_remove_async_cleanup_hook(state->cleanup_hook);
-  delete state;
-}
-
-void PacketQueue::OnEnvTeardown(napi_async_cleanup_hook_handle, void* arg) {
-  QueuePollState* state = static_cast<QueuePollState*>(arg);
-  if (state->owner != nullptr) state->owner->CloseNow();
-}
-
-void PacketQueue::OnPoll(uv_poll_t* handle, int status, int events) {
-  QueuePollState* state = static_cast<QueuePollState*>(handle->data);
-  if (state->owner != nullptr) state->owner->OnEvents(status, events);
-}
-
-void PacketQueue::OnEvents(int status, int events) {
+void PacketQueue::OnPollEvents(int status, int events) {
   napi_async_context context = static_cast<napi_async_context>(*async_context_);
   if (status < 0) {
     // POLLERR, which libuv reports as EBADF (and stops the handle): report
@@ -261,12 +221,12 @@ Napi::Value PacketQueue::Resume(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PacketQueue::Ref(const Napi::CallbackInfo& info) {
-  if (state_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  if (poller_) poller_->Ref();
   return info.Env().Undefined();
 }
 
 Napi::Value PacketQueue::Unref(const Napi::CallbackInfo& info) {
-  if (state_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(&state_->poll));
+  if (poller_) poller_->Unref();
   return info.Env().Undefined();
 }
 
