@@ -46,8 +46,9 @@ function nativeHash() {
 function build() {
   fs.mkdirSync(WORK, { recursive: true });
   for (const rel of ['binding.gyp', 'native', 'package.json']) copy(rel);
-  if (!fs.existsSync(path.join(WORK, 'node_modules')))
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(WORK, 'node_modules'));
+  // Always this tree's node_modules: a link left by a run from another checkout may dangle.
+  fs.rmSync(path.join(WORK, 'node_modules'), { force: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(WORK, 'node_modules'));
   const stamp = path.join(WORK, 'build', 'asan.stamp');
   const hash = nativeHash();
   const built = path.join(WORK, 'build', 'Release', 'rtnl.node');
