@@ -27,7 +27,7 @@ namespace {
 // (a link with many VFs) can be larger: the buffer grows on demand.
 constexpr size_t kInitialReceiveBuffer = 64 * 1024;
 // Yield to the event loop after this much, even if more is queued.
-constexpr size_t kMaxBytesPerWakeup = 4 * 1024 * 1024;
+constexpr size_t kMaxBytesPerWakeup = 1024 * 1024;
 constexpr size_t kMaxDatagramsPerWakeup = 4096;
 
 class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
