@@ -134,6 +134,19 @@ export function outOfRange(name: string, range: string, value: unknown): CodedEr
   return error;
 }
 
+/**
+ * Says what was being done in a native system error's message (`code`,
+ * `errno` and `syscall` stay), and which path, where one is given. Any other
+ * error is returned as it came.
+ */
+export function annotateSystemError(error: unknown, prefix: string, path?: string, hint = ''): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.message !== 'string' || e.code === undefined) return error;
+  e.message = `${prefix}: ${e.message}${hint}`;
+  if (path !== undefined) e.path = path;
+  return e;
+}
+
 function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
   if (typeof value === 'bigint') return `${value}n`;

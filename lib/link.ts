@@ -54,6 +54,7 @@ import type { Decoded } from './netlink/schema';
 import { registerDecoder } from './registry';
 import { acquireNetnsFd, checkNetnsRef, type NetnsRef } from './netns';
 import { TunApi } from './tun';
+import { checkNsid } from './nsid';
 import type { Monitor, MonitorOptions } from './monitor';
 import { waitUntil, type WaitOptions } from './wait';
 import { parseMac } from './netlink/address';
@@ -429,13 +430,6 @@ export function buildGetLink(ref: LinkRef, nsid?: number): Buffer {
   return buildForLink(RTM_GETLINK, ref, nsid === undefined ? {} : { targetNetnsid: nsid });
 }
 
-function checkNsid(nsid: unknown, argument: string): number | undefined {
-  if (nsid === undefined) return undefined;
-  if (typeof nsid !== 'number' || !Number.isInteger(nsid) || nsid < 0 || nsid > 0x7fffffff)
-    throw invalidValue(argument, nsid, 'must be a namespace id (an integer 0-2147483647, see netns.getId)');
-  return nsid;
-}
-
 /** IFLA_INET6_ADDR_GEN_MODE values, as `ip -d link` names them. */
 const ADDR_GEN_MODES: Record<string, number> = {
   eui64: IN6_ADDR_GEN_MODE_EUI64,
@@ -555,7 +549,7 @@ export class LinkApi {
     if (filter.master !== undefined) checkLinkRef(filter.master, 'filter.master');
     const master = filter.master === undefined ? undefined : await this.indexOf(filter.master);
     const attrs: Record<string, unknown> = {};
-    const nsid = checkNsid(filter.nsid, 'filter.nsid');
+    const nsid = filter.nsid === undefined ? undefined : checkNsid(filter.nsid, 'filter.nsid');
     if (nsid !== undefined) attrs.targetNetnsid = nsid;
     if (master !== undefined) attrs.master = master;
     if (filter.kind !== undefined) attrs.linkinfo = { kind: filter.kind };
@@ -577,7 +571,7 @@ export class LinkApi {
    */
   async get(ref: LinkRef, options: RequestOptions & { nsid?: number } = {}): Promise<Link> {
     checkLinkRef(ref, 'link');
-    const nsid = checkNsid(options.nsid, 'options.nsid');
+    const nsid = options.nsid === undefined ? undefined : checkNsid(options.nsid, 'options.nsid');
     const [link] = await request(this.ctx().route(), buildGetLink(ref, nsid), decodeLinkReply, {
       ...options,
       operation: 'RTM_GETLINK',

@@ -6,7 +6,7 @@
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { invalidType, invalidValue } from './errors';
+import { annotateSystemError, invalidType, invalidValue } from './errors';
 import { native } from './native';
 import { parseIP } from './netlink/address';
 import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from './netlink/constants';
@@ -202,17 +202,9 @@ export async function create(name: string): Promise<void> {
   try {
     native.createNamed(NETNS_RUN_DIR, name);
   } catch (error) {
-    throw withPath(error, 'create', `${NETNS_RUN_DIR}/${name}`);
+    const path = `${NETNS_RUN_DIR}/${name}`;
+    throw annotateSystemError(error, `netns.create ${path}`, path);
   }
-}
-
-/** Names the namespace in a native error, keeping code, errno and syscall. */
-function withPath(error: unknown, action: string, path: string): unknown {
-  const e = error as NodeJS.ErrnoException;
-  if (typeof e?.message !== 'string' || e.code === undefined) return error;
-  e.message = `netns.${action} ${path}: ${e.message}`;
-  e.path = path;
-  return e;
 }
 
 /**
@@ -225,7 +217,8 @@ export async function remove(name: string): Promise<void> {
   try {
     native.deleteNamed(`${NETNS_RUN_DIR}/${name}`);
   } catch (error) {
-    throw withPath(error, 'delete', `${NETNS_RUN_DIR}/${name}`);
+    const path = `${NETNS_RUN_DIR}/${name}`;
+    throw annotateSystemError(error, `netns.delete ${path}`, path);
   }
 }
 

@@ -36,9 +36,10 @@ export interface NsidOptions extends RequestOptions {
   targetNsid?: number;
 }
 
-function checkNsid(id: unknown, argument: string): number {
+/** A namespace id argument (0-2147483647), or a TypeError naming `argument`. */
+export function checkNsid(id: unknown, argument: string): number {
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > NSID_MAX)
-    throw invalidValue(argument, id, `must be an integer 0-${NSID_MAX}`);
+    throw invalidValue(argument, id, `must be a namespace id (an integer 0-${NSID_MAX}, see netns.getId)`);
   return id;
 }
 

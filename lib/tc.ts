@@ -12,7 +12,7 @@
 import type { NetlinkClient } from './engine/client';
 import { dump, request, stream, type RequestOptions } from './engine/requests';
 import { native } from './native';
-import { invalidType, invalidValue, outOfRange } from './errors';
+import { annotateSystemError, invalidType, invalidValue, outOfRange } from './errors';
 import { Writer, attrU8, attrU32, forEachAttribute } from './netlink/attributes';
 import {
   ETH_P_ALL,
@@ -865,10 +865,7 @@ function openPinned(path: string): number {
   try {
     return native.bpfObjGet(path);
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    e.message = `bpf program pinned at ${path}: ${e.message}`;
-    e.path = path;
-    throw e;
+    throw annotateSystemError(error, `bpf program pinned at ${path}`, path);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { Duplex } from 'node:stream';
-import { invalidType, invalidValue, outOfRange } from './errors';
+import { annotateSystemError, invalidType, invalidValue, outOfRange } from './errors';
 import {
   IFF_MULTI_QUEUE,
   IFF_NO_PI,
@@ -112,19 +112,15 @@ function attach(netnsFd: number, name: string, flags: number): { fd: number; nam
   }
 }
 
+const TUN_HINTS: Record<string, string> = {
+  EINVAL: ' (an existing device of another type, or with other multiQueue/vnetHdr/packetInfo settings?)',
+  EBUSY: ' (a single-queue device that is already open?)',
+  EPERM: ' (needs CAP_NET_ADMIN, or to be its owner/group)',
+};
+
 function tunError(error: unknown, name: string): unknown {
-  const e = error as NodeJS.ErrnoException;
-  if (typeof e?.message !== 'string' || e.code === undefined) return error;
-  const why =
-    e.code === 'EINVAL'
-      ? ' (an existing device of another type, or with other multiQueue/vnetHdr/packetInfo settings?)'
-      : e.code === 'EBUSY'
-        ? ' (a single-queue device that is already open?)'
-        : e.code === 'EPERM'
-          ? ' (needs CAP_NET_ADMIN, or to be its owner/group)'
-          : '';
-  e.message = `tun ${name}: ${e.message}${why}`;
-  return e;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return annotateSystemError(error, `tun ${name}`, undefined, (code && TUN_HINTS[code]) ?? '');
 }
 
 /**
