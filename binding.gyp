@@ -8,6 +8,7 @@
         "native/fd_poller.cc",
         "native/js_callback.cc",
         "native/netlink_socket.cc",
+        "native/background_sender.cc",
         "native/netns.cc",
         "native/packet_queue.cc",
         "native/ioctl.cc",

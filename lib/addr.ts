@@ -43,7 +43,7 @@ import { cidrArgument, ipArgument } from './inputs';
 import { rtAddr } from './specs';
 import type { LinkApi, LinkRef } from './link';
 import type { MonitorGroup } from './monitor';
-import type { NeedsNames, PreparedRequest } from './batch';
+import type { NeedsNames } from './batch';
 import { waitUntil, type WaitContext, type WaitOptions } from './wait';
 
 /** An address on a link, shaped like one `addr_info` entry of `ip -j addr`. */
@@ -175,6 +175,20 @@ export function buildAddressMessage(
   cidr: AddressCidr,
   options: AddressOptions = {},
 ): Buffer {
+  const w = new Writer(128);
+  writeAddressMessage(w, type, flags, index, cidr, options);
+  return w.view();
+}
+
+/** Appends an RTM_NEWADDR/RTM_DELADDR message to `w` (a batch's chunk, or a message of its own). */
+export function writeAddressMessage(
+  w: Writer,
+  type: number,
+  flags: number,
+  index: number,
+  cidr: AddressCidr,
+  options: AddressOptions = {},
+): void {
   const p = cidrArgument(cidr, 'address');
   if (typeof options !== 'object' || options === null) throw invalidType('options', 'an object', options);
   let ifaFlags = 0;
@@ -210,16 +224,15 @@ export function buildAddressMessage(
   if (ifaFlags > 0xff) attrs.flags = ifaFlags;
   if (options.metric !== undefined) attrs.rtPriority = lifetime(options.metric, 'options.metric');
   if (options.protocol !== undefined) attrs.proto = addrProtocols.value(options.protocol, 'options.protocol');
-  const w = new Writer(128);
+  const scope = options.scope === undefined ? RT_SCOPE_UNIVERSE : scopes.value(options.scope, 'options.scope');
   const start = beginMessage(w, type, flags);
   w.u8(p.family === 4 ? AF_INET : AF_INET6);
   w.u8(p.prefixLength);
   w.u8(ifaFlags & 0xff);
-  w.u8(options.scope === undefined ? RT_SCOPE_UNIVERSE : scopes.value(options.scope, 'options.scope'));
+  w.u8(scope);
   w.u32(index);
   addrAttrs().encode(w, attrs);
   finishMessage(w, start);
-  return w.view();
 }
 
 function lifetime(v: unknown, argument: string): number {
@@ -259,36 +272,44 @@ export class AddrApi {
    * await nl.addr.add('eth0', '2001:db8::1/64', { flags: ['nodad'] })
    */
   /**
-   * @internal For batch(): add/replace/del's request built now (a link by
-   * name once the batch has looked it up), unless the call has a signal.
+   * @internal For batch(): the socket a call's request goes to when the
+   * batch may build it itself (add/replace/del of a link by name or valid
+   * index, without a signal of their own), else undefined.
    */
+  canPrepare(method: string, args: unknown[]): NetlinkClient | undefined {
+    const [ref] = args as [LinkRef];
+    if (method !== 'add' && method !== 'replace' && method !== 'del') return undefined;
+    if (
+      typeof ref !== 'string' &&
+      (typeof ref !== 'number' || !Number.isInteger(ref) || ref <= 0 || ref > 0x7fffffff)
+    ) {
+      return undefined; // the call path refuses it properly
+    }
+    if ((args[method === 'del' ? 2 : 3] as RequestOptions | undefined)?.signal) return undefined;
+    return this.ctx().route();
+  }
+
+  /** @internal For batch(): appends the call's request to `out` (see lib/batch.ts Preparer). */
   prepareBatch(
     method: string,
     args: unknown[],
-    names?: ReadonlyMap<string, number>,
-  ): PreparedRequest | NeedsNames | undefined {
+    out: Writer,
+    names: ReadonlyMap<string, number>,
+  ): NeedsNames | undefined {
     const [ref, cidr] = args as [LinkRef, AddressCidr];
-    if (method !== 'add' && method !== 'replace' && method !== 'del') return undefined;
+    let link: number;
     if (typeof ref === 'string') {
-      if (!names?.has(ref)) return { needs: [ref] };
-    } else if (typeof ref !== 'number' || !Number.isInteger(ref) || ref <= 0 || ref > 0x7fffffff) {
-      return undefined; // the call path refuses it properly
-    }
-    const link = typeof ref === 'string' ? names!.get(ref)! : ref;
-    if (method === 'add' || method === 'replace') {
-      const [, , options, req] = args as [LinkRef, AddressCidr, AddressOptions | undefined, RequestOptions | undefined];
-      if (req?.signal) return undefined;
-      const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | (method === 'add' ? NLM_F_EXCL : NLM_F_REPLACE);
-      return {
-        client: this.ctx().route(),
-        message: buildAddressMessage(RTM_NEWADDR, flags, link, cidr, options ?? {}),
-      };
-    }
+      const index = names.get(ref);
+      if (index === undefined) return { needs: [ref] };
+      link = index;
+    } else link = ref;
     if (method === 'del') {
-      if ((args[2] as RequestOptions | undefined)?.signal) return undefined;
       const peer = typeof cidr === 'object' && cidr !== null ? cidr.peer : undefined;
-      const message = buildAddressMessage(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, link, cidr, peer ? { peer } : {});
-      return { client: this.ctx().route(), message };
+      writeAddressMessage(out, RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, link, cidr, peer ? { peer } : {});
+    } else {
+      const options = (args[2] as AddressOptions | undefined) ?? {};
+      const flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | (method === 'add' ? NLM_F_EXCL : NLM_F_REPLACE);
+      writeAddressMessage(out, RTM_NEWADDR, flags, link, cidr, options);
     }
     return undefined;
   }

@@ -8,6 +8,7 @@
  */
 import type { NetlinkClient } from './engine/client';
 import { abortError, invalidType, outOfRange } from './errors';
+import { Writer } from './netlink/attributes';
 
 /** One request's outcome. */
 export type BatchResult<T = unknown> = { ok: true; value?: T } | { ok: false; error: Error };
@@ -37,38 +38,46 @@ export type Batched<T> = {
 
 const DEFAULT_IN_FLIGHT = 4096;
 
-/** A request a group built ahead of time for a batch (see prepareBatch). */
-export interface PreparedRequest {
-  client: NetlinkClient;
-  message: Buffer;
-}
-
 /** What a preparer answers for a call that names interfaces it has not been told the index of. */
 export interface NeedsNames {
   needs: string[];
 }
 
-/** A group that can build some of its calls' requests synchronously, for the bulk path. */
+/**
+ * A group that can write some of its calls' requests itself, for the bulk
+ * path: they go out back to back in a few large datagrams, one promise per
+ * datagram instead of one per request.
+ */
 interface Preparer {
+  /** The socket the call's request goes to if it can go in bulk, else undefined (the call is made). */
+  canPrepare(method: string, args: unknown[]): NetlinkClient | undefined;
+  /**
+   * Appends the call's request to `out`, or says which interface names it
+   * needs that `names` lacks (what it appended is then discarded). Bad
+   * input throws, as the call would reject.
+   */
   prepareBatch(
     method: string,
     args: unknown[],
-    names?: ReadonlyMap<string, number>,
-  ): PreparedRequest | NeedsNames | undefined;
+    out: Writer,
+    names: ReadonlyMap<string, number>,
+  ): NeedsNames | undefined;
 }
 
-interface Deferred {
+interface BulkCall {
   preparer: Preparer;
+  client: NetlinkClient;
   method: string;
   args: unknown[];
-  needs: string[];
 }
 
-/** Messages per sendBatch: one datagram of up to ~256 KiB, its ACKs a few pages. */
+/** Messages per datagram: up to ~256 KiB, its ACKs a few pages. */
 const CHUNK_MESSAGES = 2048;
 const CHUNK_BYTES = 256 * 1024;
+/** Datagrams built ahead of the kernel's answers, at most. */
+const CHUNKS_AHEAD = 16;
 
-type Call = { run: () => unknown } | { prepared: PreparedRequest } | { failed: Error } | { deferred: Deferred };
+type Call = { run: () => unknown } | { bulk: BulkCall } | { failed: Error };
 
 /**
  * Calls `build` with a builder mirroring `target`'s groups, then makes
@@ -87,26 +96,24 @@ export async function runBatch<T extends object>(
   if (options.signal?.aborted) throw abortError(options.signal);
   const calls: Call[] = [];
   let recording = true;
-  // The bulk path: requests a group can build now go out in chunks through
-  // the engine's sendBatch, one promise per chunk instead of per request.
-  // stopOnError needs each outcome before the next request: not then.
+  // The bulk path: requests a group can write itself go out in large
+  // datagrams through the engine's sendBulk, written while the kernel works
+  // on the ones before. stopOnError needs each outcome before the next
+  // request: not then.
   const bulk = !options.stopOnError;
   const builder = mirror(target, (fn, self, args) => {
     if (!recording) throw new Error('batch(): the builder was used after the batch callback returned');
     const preparer = self as Partial<Preparer>;
-    if (bulk && typeof preparer.prepareBatch === 'function') {
+    if (bulk && typeof preparer.canPrepare === 'function') {
+      let client: NetlinkClient | undefined;
       try {
-        const prepared = preparer.prepareBatch(fn.name, args);
-        if (prepared && 'needs' in prepared) {
-          calls.push({ deferred: { preparer: preparer as Preparer, method: fn.name, args, needs: prepared.needs } });
-          return;
-        }
-        if (prepared) {
-          calls.push({ prepared });
-          return;
-        }
+        client = preparer.canPrepare(fn.name, args);
       } catch (error) {
-        calls.push({ failed: error as Error }); // bad input: the call would have rejected
+        calls.push({ failed: error as Error }); // e.g. a closed handle: the call would have rejected
+        return;
+      }
+      if (client) {
+        calls.push({ bulk: { preparer: preparer as Preparer, client, method: fn.name, args } });
         return;
       }
     }
@@ -118,9 +125,8 @@ export async function runBatch<T extends object>(
     recording = false;
   }
 
-  await resolveDeferred(target, calls);
   const results: BatchResult[] = new Array(calls.length);
-  const bulkRuns = bulk ? sendPrepared(calls, results, options.signal) : Promise.resolve();
+  const bulkRuns = bulk ? sendBulk(target, calls, results, options.signal) : Promise.resolve();
   let next = 0;
   let stopped: Error | null = null;
   const skip = (i: number, reason: Error) => (results[i] = { ok: false, error: reason });
@@ -147,7 +153,7 @@ export async function runBatch<T extends object>(
         const call = calls[i];
         if (!('run' in call)) {
           if ('failed' in call) results[i] = { ok: false, error: call.failed };
-          complete(); // prepared ones are sent by sendPrepared
+          complete(); // bulk ones are sent by sendBulk
           continue;
         }
         if (stopped) {
@@ -184,86 +190,102 @@ export async function runBatch<T extends object>(
 }
 
 /**
- * Looks up every interface name the deferred calls need, once each, and
- * builds their requests (a name that does not resolve fails the calls
- * that use it, with the lookup's error).
+ * Writes the bulk calls' requests into datagrams (per socket, in call
+ * order) and sends each as soon as it is full, so the kernel works on one
+ * while the next is written; fills in their results. Interface names are
+ * looked up once each, when a call first needs them (a name that does not
+ * resolve fails the calls that use it, with the lookup's error).
  */
-async function resolveDeferred(target: object, calls: Call[]): Promise<void> {
-  const deferred = calls.filter((c): c is { deferred: Deferred } => 'deferred' in c);
-  if (deferred.length === 0) return;
-  const link = (target as { link?: { indexOf(ref: string): Promise<number> } }).link;
+async function sendBulk(target: object, calls: Call[], results: BatchResult[], signal?: AbortSignal): Promise<void> {
   const names = new Map<string, number>();
-  const failures = new Map<string, Error>();
-  const unique = [...new Set(deferred.flatMap((c) => c.deferred.needs))];
+  const failedNames = new Map<string, Error>();
+  const sent: Promise<void>[] = [];
+  let settledHead = 0;
+  let client: NetlinkClient | undefined;
+  let out: Writer | undefined;
+  let indexes: number[] = [];
+  const flushChunk = () => {
+    if (!client || !out || indexes.length === 0) return;
+    const chunk = indexes;
+    const bytes = out.view();
+    indexes = [];
+    out = undefined;
+    sent.push(
+      client.sendBulk(bytes, chunk.length, { signal }).then(
+        ({ answered, errors }) => {
+          for (let k = 0; k < chunk.length; k++) {
+            const error = errors.get(k);
+            results[chunk[k]] = error
+              ? { ok: false, error }
+              : answered[k] === 1
+                ? { ok: true }
+                : { ok: false, error: new Error('the kernel did not answer this request') };
+          }
+        },
+        (error: Error) => {
+          for (const i of chunk) results[i] = { ok: false, error };
+        },
+      ),
+    );
+  };
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    if (!('bulk' in call)) continue;
+    const { preparer, method, args } = call.bulk;
+    if (call.bulk.client !== client) {
+      flushChunk();
+      client = call.bulk.client;
+    }
+    out ??= new Writer(CHUNK_BYTES + 4096);
+    const before = out.pos;
+    let answer: NeedsNames | undefined;
+    try {
+      answer = preparer.prepareBatch(method, args, out, names);
+    } catch (error) {
+      out.pos = before;
+      results[i] = { ok: false, error: error as Error };
+      continue;
+    }
+    if (answer) {
+      out.pos = before;
+      const failed = answer.needs.find((n) => failedNames.has(n));
+      if (failed !== undefined) {
+        results[i] = { ok: false, error: failedNames.get(failed)! };
+        continue;
+      }
+      flushChunk(); // nothing to hold back while the names are looked up
+      await lookUpNames(target, answer.needs, names, failedNames);
+      i--; // again, with the names known (or failed)
+      continue;
+    }
+    indexes.push(i);
+    if (out.pos >= CHUNK_BYTES || indexes.length >= CHUNK_MESSAGES) {
+      flushChunk();
+      // Let the engine send it now (it flushes in a microtask), and stay
+      // a bounded number of datagrams ahead of the kernel's answers.
+      if (sent.length - settledHead >= CHUNKS_AHEAD) await sent[settledHead++];
+      else await Promise.resolve();
+    }
+  }
+  flushChunk();
+  await Promise.all(sent);
+}
+
+async function lookUpNames(
+  target: object,
+  needs: string[],
+  names: Map<string, number>,
+  failedNames: Map<string, Error>,
+): Promise<void> {
+  const link = (target as { link?: { indexOf(ref: string): Promise<number> } }).link;
   await Promise.all(
-    unique.map(async (name) => {
+    needs.map(async (name) => {
+      if (names.has(name) || failedNames.has(name)) return;
       try {
         if (!link) throw new Error(`batch(): no link group to look up ${name}`);
         names.set(name, await link.indexOf(name));
       } catch (error) {
-        failures.set(name, error as Error);
-      }
-    }),
-  );
-  for (let i = 0; i < calls.length; i++) {
-    const call = calls[i];
-    if (!('deferred' in call)) continue;
-    const { preparer, method, args, needs } = call.deferred;
-    const failed = needs.find((n) => failures.has(n));
-    if (failed !== undefined) {
-      calls[i] = { failed: failures.get(failed)! };
-      continue;
-    }
-    try {
-      const prepared = preparer.prepareBatch(method, args, names);
-      calls[i] =
-        prepared && !('needs' in prepared) ? { prepared } : { failed: new Error('batch(): a name stayed unresolved') };
-    } catch (error) {
-      calls[i] = { failed: error as Error };
-    }
-  }
-}
-
-/**
- * Sends the prepared calls in chunks (per socket, in call order), each a
- * single sendBatch, and fills in their results. Every chunk is queued at
- * once; the engine keeps within the socket's receive window.
- */
-async function sendPrepared(calls: Call[], results: BatchResult[], signal?: AbortSignal): Promise<void> {
-  const chunks: { client: NetlinkClient; indexes: number[]; messages: Buffer[] }[] = [];
-  let current: (typeof chunks)[number] | undefined;
-  let bytes = 0;
-  for (let i = 0; i < calls.length; i++) {
-    const call = calls[i];
-    if (!('prepared' in call)) continue;
-    const { client, message } = call.prepared;
-    if (
-      !current ||
-      current.client !== client ||
-      current.messages.length >= CHUNK_MESSAGES ||
-      bytes + message.length > CHUNK_BYTES
-    ) {
-      current = { client, indexes: [], messages: [] };
-      chunks.push(current);
-      bytes = 0;
-    }
-    current.indexes.push(i);
-    current.messages.push(message);
-    bytes += message.length;
-  }
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      try {
-        const outcomes = await chunk.client.sendBatch(chunk.messages, { signal });
-        outcomes.forEach((o, k) => {
-          results[chunk.indexes[k]] = o.error
-            ? { ok: false, error: o.error }
-            : o.answered
-              ? { ok: true }
-              : { ok: false, error: new Error('the kernel did not answer this request') };
-        });
-      } catch (error) {
-        for (const i of chunk.indexes) results[i] = { ok: false, error: error as Error };
+        failedNames.set(name, error as Error);
       }
     }),
   );

@@ -10,6 +10,10 @@ export interface NativeNetlinkSocket {
   fd(): number;
   /** One sendmsg with every buffer as an iovec; returns bytes sent. */
   send(buffers: Uint8Array[]): number;
+  /** The buffers, copied, go out as one datagram from a sender thread, in order; onSent reports each. */
+  sendInBackground(buffers: Uint8Array[]): void;
+  /** What is queued now, as onData would get it, with a receive error to report after it. */
+  read(): [Buffer | undefined, Int32Array | undefined, NodeJS.ErrnoException | undefined] | undefined;
   setOption(level: number, name: number, value: number): void;
   getOption(level: number, name: number): number;
   ref(): void;
@@ -29,6 +33,8 @@ export interface NativeNetlinkSocketConstructor {
     netnsFd: number,
     onData: (data: Buffer, meta: Int32Array) => void,
     onError: (error: NodeJS.ErrnoException) => void,
+    /** Per sendInBackground() datagram, in order: null, or the sendmsg error. */
+    onSent?: (errors: (NodeJS.ErrnoException | null)[]) => void,
   ): NativeNetlinkSocket;
 }
 

@@ -5,7 +5,7 @@
  * routing table can hold a million entries and every object counts.
  */
 import type { NetlinkClient } from './engine/client';
-import type { NeedsNames, PreparedRequest } from './batch';
+import type { NeedsNames } from './batch';
 import { deferredStream, dump, request, stream, type RequestOptions } from './engine/requests';
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
@@ -837,6 +837,19 @@ const LOCAL_TABLE_TYPES = new Set([RTN_LOCAL, RTN_BROADCAST, RTN_NAT, RTN_ANYCAS
  * before anything is sent; `resolve` turns interface names into indexes.
  */
 export function buildRouteMessage(type: number, flags: number, spec: RouteSpec, resolve: LinkResolver): Buffer {
+  const w = new Writer(256);
+  writeRouteMessage(w, type, flags, spec, resolve);
+  return w.view();
+}
+
+/** Appends an RTM_NEWROUTE/RTM_DELROUTE message to `w` (a batch's chunk, or a message of its own). */
+export function writeRouteMessage(
+  w: Writer,
+  type: number,
+  flags: number,
+  spec: RouteSpec,
+  resolve: LinkResolver,
+): void {
   if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
   const deleting = type === RTM_DELROUTE;
   const dst = prefixArgument(spec.dst, 'spec.dst');
@@ -875,7 +888,6 @@ export function buildRouteMessage(type: number, flags: number, spec: RouteSpec, 
   else if ((rtmType === RTN_UNICAST || rtmType === RTN_UNSPEC) && !hasNextHop) scope = RT_SCOPE_LINK;
   else scope = RT_SCOPE_UNIVERSE;
 
-  const w = new Writer(256);
   const start = beginMessage(w, type, flags);
   w.u8(family === 4 ? AF_INET : AF_INET6);
   w.u8(dst.prefixLength);
@@ -912,7 +924,6 @@ export function buildRouteMessage(type: number, flags: number, spec: RouteSpec, 
     if (spec.pref !== undefined) w.attrU8(RTA_PREF, routerPrefs.value(spec.pref, 'spec.pref'));
   }
   finishMessage(w, start);
-  return w.view();
 }
 
 /** The address with the bits past `prefixLength` cleared (copy). */
@@ -1242,28 +1253,32 @@ export class RouteApi {
   }
 
   /**
-   * @internal For batch(): the request a call would send, built now; the
-   * interface names it needs when `names` lacks them (the batch looks each
-   * up once and asks again); undefined when the call carries its own
-   * signal. Bad input throws, as the call would reject.
+   * @internal For batch(): the socket a call's request goes to when the
+   * batch may build it itself (add/replace/append/change/del without a
+   * signal of their own), else undefined.
    */
+  canPrepare(method: string, args: unknown[]): NetlinkClient | undefined {
+    if (!ROUTE_BATCH_METHODS[method] || (args[1] as RequestOptions | undefined)?.signal) return undefined;
+    return this.ctx().route();
+  }
+
+  /** @internal For batch(): appends the call's request to `out` (see lib/batch.ts Preparer). */
   prepareBatch(
     method: string,
     args: unknown[],
-    names?: ReadonlyMap<string, number>,
-  ): PreparedRequest | NeedsNames | undefined {
+    out: Writer,
+    names: ReadonlyMap<string, number>,
+  ): NeedsNames | undefined {
     const plan = ROUTE_BATCH_METHODS[method];
-    const req = args[1] as RequestOptions | undefined;
-    if (!plan || req?.signal) return undefined;
     let needs: string[] | undefined;
-    const message = buildRouteMessage(plan[0], NLM_F_REQUEST | NLM_F_ACK | plan[1], args[0] as RouteSpec, (ref) => {
+    writeRouteMessage(out, plan[0], NLM_F_REQUEST | NLM_F_ACK | plan[1], args[0] as RouteSpec, (ref) => {
       if (typeof ref === 'number') return ref;
-      const index = names?.get(ref);
+      const index = names.get(ref);
       if (index !== undefined) return index;
       (needs ??= []).push(ref);
       return 1;
     });
-    return needs ? { needs } : { client: this.ctx().route(), message };
+    return needs ? { needs } : undefined;
   }
 
   private async send(type: number, flags: number, spec: RouteSpec, req: RequestOptions): Promise<void> {

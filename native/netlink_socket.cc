@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "background_sender.h"
 #include "errors.h"
 #include "fd_poller.h"
 #include "js_callback.h"
@@ -26,11 +27,30 @@ namespace {
 // Kernel datagrams are at most a few pages for dumps, but a unicast reply
 // (a link with many VFs) can be larger: the buffer grows on demand.
 constexpr size_t kInitialReceiveBuffer = 64 * 1024;
+// With this much room a datagram is read straight away; with less it is
+// peeked at first to learn its size, which costs a second syscall per
+// datagram (a batch's ACKs are one datagram each).
+constexpr size_t kDirectReadRoom = 256 * 1024;
 // Yield to the event loop after this much, even if more is queued.
 constexpr size_t kMaxBytesPerWakeup = 1024 * 1024;
 constexpr size_t kMaxDatagramsPerWakeup = 4096;
 
+class NetlinkSocket;
+
+// Polls the background sender's eventfd for its results.
+class SendResultWatcher : public PollOwner {
+ public:
+  explicit SendResultWatcher(NetlinkSocket* socket) : socket_(socket) {}
+  void OnPollEvents(int status, int events) override;
+  void OnPollTeardown() override;
+
+ private:
+  NetlinkSocket* socket_;
+};
+
 class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
+  friend class SendResultWatcher;
+
  public:
   static Napi::Function Define(Napi::Env env);
   explicit NetlinkSocket(const Napi::CallbackInfo& info);
@@ -40,6 +60,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   Napi::Value PortId(const Napi::CallbackInfo& info);
   Napi::Value Fd(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value SendInBackground(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value SetOption(const Napi::CallbackInfo& info);
   Napi::Value GetOption(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
@@ -54,6 +76,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   void OnPollEvents(int status, int events) override;
   void OnPollTeardown() override { CloseNow(); }
   void OnReadable(int status);
+  size_t Drain(std::vector<int32_t>* meta, int* pending_error);
+  bool MakeData(napi_env env, size_t used, const std::vector<int32_t>& meta, napi_value* data,
+                napi_value* lengths);
+  void OnSendResults();
   void DeliverError(int err, const char* syscall);
   bool CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv);
 
@@ -66,6 +92,11 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_data_;
   Napi::FunctionReference on_error_;
+  Napi::FunctionReference on_sent_;
+  // Made on the first sendInBackground(); see background_sender.h.
+  std::unique_ptr<BackgroundSender> sender_;
+  SendResultWatcher result_watcher_{this};
+  std::unique_ptr<FdPoller> result_poller_;
   Napi::AsyncContext* async_context_ = nullptr;
 };
 
@@ -75,6 +106,8 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
                          InstanceMethod("portId", &NetlinkSocket::PortId),
                          InstanceMethod("fd", &NetlinkSocket::Fd),
                          InstanceMethod("send", &NetlinkSocket::Send),
+                         InstanceMethod("sendInBackground", &NetlinkSocket::SendInBackground),
+                         InstanceMethod("read", &NetlinkSocket::Read),
                          InstanceMethod("setOption", &NetlinkSocket::SetOption),
                          InstanceMethod("getOption", &NetlinkSocket::GetOption),
                          InstanceMethod("ref", &NetlinkSocket::Ref),
@@ -85,9 +118,10 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
                      });
 }
 
-// new NetlinkSocket(protocol, netnsFd | -1, onData(buf, meta), onError(err))
+// new NetlinkSocket(protocol, netnsFd | -1, onData(buf, meta), onError(err)[, onSent(errors)])
 // meta is an Int32Array of [length, nsid] pairs, one per datagram in buf;
-// nsid is -1 unless NETLINK_LISTEN_ALL_NSID supplied one.
+// nsid is -1 unless NETLINK_LISTEN_ALL_NSID supplied one. onSent gets, in
+// order, null or a system error for each sendInBackground() datagram.
 NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<NetlinkSocket>(info) {
   Napi::Env env = info.Env();
@@ -125,6 +159,9 @@ NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
   buffer_.resize(kInitialReceiveBuffer);
   on_data_ = Napi::Persistent(info[2].As<Napi::Function>());
   on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
+  if (info.Length() > 4 && info[4].IsFunction()) {
+    on_sent_ = Napi::Persistent(info[4].As<Napi::Function>());
+  }
   async_context_ = new Napi::AsyncContext(env, "rtnl:NetlinkSocket");
 
   int poll_err = 0;
@@ -157,10 +194,46 @@ void NetlinkSocket::CloseNow() {
   if (!poller_) return;
   poller_->Close();
   poller_.reset();
+  if (result_poller_) {
+    result_poller_->Close();
+    result_poller_.reset();
+  }
+  // Joined before the fd closes: the thread may be inside sendmsg on it.
+  if (sender_) sender_->Stop();
+  sender_.reset();
   ::close(fd_);
   fd_ = -1;
   on_data_.Reset();
   on_error_.Reset();
+  on_sent_.Reset();
+}
+
+void SendResultWatcher::OnPollEvents(int, int) { socket_->OnSendResults(); }
+void SendResultWatcher::OnPollTeardown() { socket_->CloseNow(); }
+
+// Reports the background sender's results to JS, in order.
+void NetlinkSocket::OnSendResults() {
+  if (!sender_) return;
+  std::vector<int> results = sender_->TakeResults();
+  if (results.empty() || on_sent_.IsEmpty()) return;
+  napi_env env = on_sent_.Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value list;
+  if (napi_create_array_with_length(env, results.size(), &list) == napi_ok) {
+    bool ok = true;
+    for (size_t i = 0; ok && i < results.size(); i++) {
+      napi_value item;
+      if (results[i] == 0) {
+        ok = napi_get_null(env, &item) == napi_ok;
+      } else {
+        item = SystemError(env, results[i], "sendmsg").Value();
+      }
+      ok = ok && napi_set_element(env, list, static_cast<uint32_t>(i), item) == napi_ok;
+    }
+    if (ok) CallJs(on_sent_, 1, &list);
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void NetlinkSocket::OnPollEvents(int status, int) { OnReadable(status); }
@@ -194,30 +267,61 @@ void NetlinkSocket::OnReadable(int status) {
     StartPolling();
   }
   std::vector<int32_t> meta;
-  size_t used = 0;
   int pending_error = 0;
-  while (fd_ >= 0 && used < kMaxBytesPerWakeup && meta.size() / 2 < kMaxDatagramsPerWakeup) {
-    if (buffer_.size() - used < kInitialReceiveBuffer) buffer_.resize(used + kInitialReceiveBuffer);
+  size_t used = Drain(&meta, &pending_error);
+  if (!meta.empty()) {
+    napi_env env = on_data_.Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value argv[2];
+    if (MakeData(env, used, meta, &argv[0], &argv[1])) CallJs(on_data_, 2, argv);
+    napi_close_handle_scope(env, scope);
+  }
+  // Errors such as ENOBUFS (replies dropped by the kernel) are reported
+  // after the datagrams that did arrive, in order.
+  if (pending_error != 0 && fd_ >= 0) DeliverError(pending_error, "recvmsg");
+}
+
+// Reads every datagram that is ready (up to a per-call budget) into
+// buffer_, peeking first so a datagram larger than the buffer grows it
+// instead of being truncated and lost. Returns the bytes used; *meta gets
+// [length, nsid] per datagram, *pending_error a receive error to report
+// after them.
+size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error) {
+  if (buffer_.size() < kDirectReadRoom) buffer_.resize(kDirectReadRoom);
+  size_t used = 0;
+  while (fd_ >= 0 && used < kMaxBytesPerWakeup && meta->size() / 2 < kMaxDatagramsPerWakeup) {
+    if (buffer_.size() - used < kInitialReceiveBuffer) buffer_.resize(used + kDirectReadRoom);
     iovec iov{buffer_.data() + used, buffer_.size() - used};
+    // No kernel datagram is this big in practice (an attribute's length
+    // is 16 bits; a dump's datagrams are a few pages), but if one ever
+    // is, peek at its size first rather than truncate it.
+    bool direct = iov.iov_len >= kDirectReadRoom;
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(fd_, &msg, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    ssize_t n = recvmsg(fd_, &msg, (direct ? 0 : MSG_PEEK) | MSG_TRUNC | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       // A pending socket error comes back first (and is cleared): ENOBUFS
       // says the kernel dropped something; what is queued is still there.
       if (errno == ENOBUFS) {
-        pending_error = ENOBUFS;
+        *pending_error = ENOBUFS;
         continue;
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) *pending_error = errno;
       break;
     }
     if (static_cast<size_t>(n) > iov.iov_len) {
+      if (direct) {
+        // Read and cut short: what it said is lost. The engine fails
+        // every request that may have been waiting for it.
+        *pending_error = EMSGSIZE;
+        continue;
+      }
       buffer_.resize(used + static_cast<size_t>(n));
       continue;  // peek again into the larger buffer
     }
@@ -227,42 +331,61 @@ void NetlinkSocket::OnReadable(int status) {
         nsid = *reinterpret_cast<int32_t*>(CMSG_DATA(c));
       }
     }
-    // Consume the datagram we just peeked. An error raised in between
-    // (ENOBUFS) is returned instead of the datagram: note it and retry, or
-    // the same datagram would be peeked, and delivered, again.
-    for (;;) {
-      ssize_t consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
-      if (consumed >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno != EINTR) pending_error = errno;
+    if (!direct) {
+      // Consume the datagram we just peeked. An error raised in between
+      // (ENOBUFS) is returned instead of the datagram: note it and retry,
+      // or the same datagram would be peeked, and delivered, again.
+      for (;;) {
+        ssize_t consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
+        if (consumed >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+        if (errno != EINTR) *pending_error = errno;
+      }
     }
     used += static_cast<size_t>(n);
-    meta.push_back(static_cast<int32_t>(n));
-    meta.push_back(nsid);
+    meta->push_back(static_cast<int32_t>(n));
+    meta->push_back(nsid);
   }
-  if (meta.empty() && pending_error == 0) return;
+  return used;
+}
 
-  if (!meta.empty()) {
-    napi_env env = on_data_.Env();
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    void* copy = nullptr;
-    napi_value argv[2];
-    napi_value lengths_buffer;
-    void* lengths_data = nullptr;
-    size_t lengths_bytes = meta.size() * sizeof(int32_t);
-    if (napi_create_buffer_copy(env, used, buffer_.data(), &copy, &argv[0]) == napi_ok &&
-        napi_create_arraybuffer(env, lengths_bytes, &lengths_data, &lengths_buffer) == napi_ok &&
-        napi_create_typedarray(env, napi_int32_array, meta.size(), lengths_buffer, 0, &argv[1]) ==
-            napi_ok) {
-      memcpy(lengths_data, meta.data(), lengths_bytes);
-      CallJs(on_data_, 2, argv);
-    }
-    napi_close_handle_scope(env, scope);
+// The (Buffer, Int32Array) pair onData takes, copied out of buffer_.
+bool NetlinkSocket::MakeData(napi_env env, size_t used, const std::vector<int32_t>& meta,
+                             napi_value* data, napi_value* lengths) {
+  void* copy = nullptr;
+  napi_value lengths_buffer;
+  void* lengths_data = nullptr;
+  size_t lengths_bytes = meta.size() * sizeof(int32_t);
+  if (napi_create_buffer_copy(env, used, buffer_.data(), &copy, data) != napi_ok ||
+      napi_create_arraybuffer(env, lengths_bytes, &lengths_data, &lengths_buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_int32_array, meta.size(), lengths_buffer, 0, lengths) !=
+          napi_ok) {
+    return false;
   }
-  // Errors such as ENOBUFS (replies dropped by the kernel) are reported
-  // after the datagrams that did arrive, in order.
-  if (pending_error != 0 && fd_ >= 0) DeliverError(pending_error, "recvmsg");
-  if (buffer_.size() > 4 * kInitialReceiveBuffer) buffer_.resize(kInitialReceiveBuffer);
+  memcpy(lengths_data, meta.data(), lengths_bytes);
+  return true;
+}
+
+// read() -> undefined when nothing is queued, else [data, meta, error]:
+// what onData would get, read now (rtnetlink answers inside sendmsg, so a
+// reply is usually queued by the time send() returns), and the receive
+// error to report after it, or undefined.
+Napi::Value NetlinkSocket::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  std::vector<int32_t> meta;
+  int pending_error = 0;
+  size_t used = Drain(&meta, &pending_error);
+  if (meta.empty() && pending_error == 0) return env.Undefined();
+  Napi::Array out = Napi::Array::New(env, 3);
+  if (!meta.empty()) {
+    napi_value data, lengths;
+    if (!MakeData(env, used, meta, &data, &lengths))
+      throw Napi::Error::New(env, "read: out of memory");
+    out.Set(0u, Napi::Value(env, data));
+    out.Set(1u, Napi::Value(env, lengths));
+  }
+  if (pending_error != 0) out.Set(2u, SystemError(env, pending_error, "recvmsg").Value());
+  return out;
 }
 
 Napi::Value NetlinkSocket::PortId(const Napi::CallbackInfo& info) {
@@ -303,6 +426,41 @@ Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) ThrowSystemError(env, errno, "sendmsg");
   return Napi::Number::New(env, static_cast<double>(n));
+}
+
+// sendInBackground(buffers: Buffer[]): the buffers, copied, go out as one
+// datagram from the sender thread, after any queued before; onSent reports
+// how each went.
+Napi::Value NetlinkSocket::SendInBackground(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 1 || !info[0].IsArray()) {
+    throw Napi::TypeError::New(env, "sendInBackground(buffers: Buffer[])");
+  }
+  if (on_sent_.IsEmpty()) throw Napi::Error::New(env, "sendInBackground: no onSent callback");
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<uint8_t> datagram;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list[i];
+    if (!item.IsTypedArray()) throw Napi::TypeError::New(env, "send: every item must be a Buffer");
+    Napi::Uint8Array bytes = item.As<Napi::Uint8Array>();
+    datagram.insert(datagram.end(), bytes.Data(), bytes.Data() + bytes.ByteLength());
+  }
+  if (!sender_) {
+    auto sender = std::make_unique<BackgroundSender>(fd_);
+    int err = sender->Start();
+    if (err != 0) ThrowSystemError(env, err, "sender thread");
+    int poll_err = 0;
+    auto poller = std::make_unique<FdPoller>(env, sender->event_fd(), &result_watcher_, &poll_err);
+    if (poll_err < 0) ThrowSystemError(env, -poll_err, "uv_poll_init");
+    // Never keeps the loop alive by itself: a sent request keeps the socket referenced.
+    poller->Unref();
+    poller->Watch(UV_READABLE);
+    sender_ = std::move(sender);
+    result_poller_ = std::move(poller);
+  }
+  sender_->Enqueue(std::move(datagram));
+  return env.Undefined();
 }
 
 // setOption(level, name, value: number): int-valued setsockopt.

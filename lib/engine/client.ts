@@ -66,6 +66,14 @@ export interface BatchOutcome {
   error?: NetlinkError;
 }
 
+/** What the kernel said about the messages of a bulk send, by message index. */
+export interface BulkOutcome {
+  /** 1 where an ACK or an error came (some messages are never answered, e.g. after a framing error). */
+  answered: Uint8Array;
+  /** The kernel's refusals. */
+  errors: Map<number, NetlinkError>;
+}
+
 export interface BatchOptions {
   signal?: AbortSignal;
   /** Operation names for errors, one per message. */
@@ -111,12 +119,13 @@ interface Pending {
 }
 
 interface BatchState {
-  /** Byte offsets of the messages in `bytes`. */
-  offsets: number[];
-  operations: string[];
-  /** seq -> message index. */
-  index: Map<number, number>;
-  outcomes: BatchOutcome[];
+  count: number;
+  /** The messages carry seqs firstSeq .. firstSeq + count - 1; the fence's is the request's seq. */
+  firstSeq: number;
+  /** Per message, or one for all. */
+  operations: string[] | string;
+  answered: Uint8Array;
+  errors: Map<number, NetlinkError>;
   onReply?: BatchOptions['onReply'];
 }
 
@@ -129,6 +138,18 @@ const MAX_IOV = 1024;
 const DEFAULT_RCVBUF = 32 * 1024 * 1024;
 const SNDBUF = 4 * 1024 * 1024;
 const MAX_SEND_BYTES = 1024 * 1024;
+/**
+ * Datagrams this big go out from the sender thread: the kernel does a
+ * request's work inside sendmsg, and there it overlaps with JS building
+ * the next one instead of adding to it.
+ */
+const BACKGROUND_BYTES = 64 * 1024;
+/**
+ * Replies read right after a send (rtnetlink answers inside sendmsg) in a
+ * row before one is left to the event loop, so a loop of awaited
+ * requests cannot starve timers and I/O.
+ */
+const MAX_SYNC_READS = 64;
 
 export class NetlinkClient {
   readonly protocol: number;
@@ -137,6 +158,14 @@ export class NetlinkClient {
   private readonly queue: Pending[] = [];
   private queueHead = 0;
   private readonly waitingDumps: Pending[] = [];
+  /** Batches sent and not finished: their messages' seqs are ranges, not pending entries. */
+  private readonly batches: Pending[] = [];
+  /** Per datagram handed to the sender thread and not yet reported: the requests in it. */
+  private readonly backgroundJobs: Pending[][] = [];
+  private backgroundHead = 0;
+  private syncReads = 0;
+  /** The seq counter has wrapped: seqs may collide with ones still owed. */
+  private wrapped = false;
   private activeDump: Pending | null = null;
   private seq = 0;
   private inflightCost = 0;
@@ -157,8 +186,12 @@ export class NetlinkClient {
     this.socket = new native.NetlinkSocket(
       options.protocol,
       options.netnsFd ?? -1,
-      (data, meta) => this.onData(data, meta),
+      (data, meta) => {
+        this.syncReads = 0; // the event loop has run
+        this.onData(data, meta);
+      },
       (error) => this.onSocketError(error),
+      (errors) => this.onSent(errors),
     );
     this.ownPortId = this.socket.portId();
     try {
@@ -301,35 +334,74 @@ export class NetlinkClient {
    * could not be sent (closed, aborted, send error).
    */
   sendBatch(messages: Buffer[], options: BatchOptions = {}): Promise<BatchOutcome[]> {
-    if (this.closed) return Promise.reject(closedError());
-    const { signal } = options;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const offsets: number[] = [];
     let total = 0;
     for (const m of messages) {
       if (m.length < NLMSG_HDRLEN || m.readUInt32LE(0) !== m.length || m.length % 4 !== 0) {
         return Promise.reject(new TypeError('sendBatch(): every message must be one whole, aligned netlink message'));
       }
-      offsets.push(total);
       total += m.length;
     }
     if (messages.length === 0) return Promise.resolve([]);
     const operations = messages.map((m, i) => options.operations?.[i] ?? this.operationName(m.readUInt16LE(4)));
-    return new Promise<BatchOutcome[]>((resolve, reject) => {
+    return this.queueBatch(Buffer.concat(messages, total), messages.length, operations, options).then(
+      ({ answered, errors }) =>
+        messages.map((_, i) => {
+          const outcome: BatchOutcome = { answered: answered[i] === 1 };
+          const error = errors.get(i);
+          if (error) outcome.error = error;
+          return outcome;
+        }),
+    );
+  }
+
+  /**
+   * sendBatch for bulk work: `bytes` holds `count` whole, aligned messages
+   * back to back (they are stamped in place), and the outcome is compact.
+   * `operation` names them all in errors (default: from the first's type).
+   */
+  sendBulk(
+    bytes: Buffer,
+    count: number,
+    options: { signal?: AbortSignal; operation?: string } = {},
+  ): Promise<BulkOutcome> {
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const len = off + NLMSG_HDRLEN <= bytes.length ? bytes.readUInt32LE(off) : 0;
+      if (len < NLMSG_HDRLEN || len % 4 !== 0) break;
+      off += len;
+    }
+    if (count === 0) return Promise.resolve({ answered: new Uint8Array(0), errors: new Map() });
+    if (off !== bytes.length) {
+      return Promise.reject(new TypeError(`sendBulk(): bytes must hold exactly ${count} whole, aligned messages`));
+    }
+    return this.queueBatch(bytes, count, options.operation ?? this.operationName(bytes.readUInt16LE(4)), options);
+  }
+
+  private queueBatch(
+    bytes: Buffer,
+    count: number,
+    operations: string[] | string,
+    options: { signal?: AbortSignal; onReply?: BatchOptions['onReply'] },
+  ): Promise<BulkOutcome> {
+    if (this.closed) return Promise.reject(closedError());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return new Promise<BulkOutcome>((resolve, reject) => {
       const batch: BatchState = {
-        offsets,
+        count,
+        firstSeq: 0,
         operations,
-        index: new Map(),
-        outcomes: messages.map(() => ({ answered: false })),
+        answered: new Uint8Array(count),
+        errors: new Map(),
         onReply: options.onReply,
       };
       const req: Pending = {
-        bytes: Buffer.concat(messages, total),
+        bytes,
         seq: 0,
         dump: false,
-        cost: ACK_COST * (messages.length + 1),
-        operation: operations[0],
-        resolve: () => resolve(batch.outcomes),
+        cost: ACK_COST * (count + 1),
+        operation: typeof operations === 'string' ? operations : operations[0],
+        resolve: () => resolve({ answered: batch.answered, errors: batch.errors }),
         reject,
         state: 0,
         settled: false,
@@ -367,6 +439,9 @@ export class NetlinkClient {
     const error = closedError();
     const all = [...this.pending.values(), ...this.queue.slice(this.queueHead), ...this.waitingDumps];
     this.pending.clear();
+    this.batches.length = 0;
+    this.backgroundJobs.length = 0;
+    this.backgroundHead = 0;
     this.queue.length = 0;
     this.queueHead = 0;
     this.waitingDumps.length = 0;
@@ -413,10 +488,53 @@ export class NetlinkClient {
   }
 
   private nextSeq(): number {
-    this.seq = this.seq >= 0xfffffffe ? 1 : this.seq + 1;
+    this.advanceSeq();
     // A reply for an old request with this seq may still be owed; skip it.
-    while (this.pending.has(this.seq)) this.seq = this.seq >= 0xfffffffe ? 1 : this.seq + 1;
+    while (this.wrapped && (this.pending.has(this.seq) || this.batchFor(this.seq))) this.advanceSeq();
     return this.seq;
+  }
+
+  private advanceSeq(): void {
+    if (this.seq >= 0xfffffffe) {
+      this.seq = 1;
+      this.wrapped = true;
+    } else this.seq++;
+  }
+
+  /** `n` consecutive seqs owed to nobody; returns the first. */
+  private allocateSeqs(n: number): number {
+    for (;;) {
+      if (this.seq + n >= 0xfffffffe) {
+        this.seq = 0;
+        this.wrapped = true;
+      }
+      const first = this.seq + 1;
+      this.seq += n;
+      if (!this.wrapped || !this.seqsBusy(first, n)) return first;
+    }
+  }
+
+  private seqsBusy(first: number, n: number): boolean {
+    for (const b of this.batches) {
+      const s = b.batch!.firstSeq;
+      if (s < first + n && first < s + b.batch!.count) return true;
+    }
+    if (this.pending.size < n) {
+      for (const seq of this.pending.keys()) if (seq >= first && seq < first + n) return true;
+      return false;
+    }
+    for (let seq = first; seq < first + n; seq++) if (this.pending.has(seq)) return true;
+    return false;
+  }
+
+  /** The sent batch one of whose messages carries `seq`. */
+  private batchFor(seq: number): Pending | undefined {
+    for (let i = 0; i < this.batches.length; i++) {
+      const b = this.batches[i];
+      const k = seq - b.batch!.firstSeq;
+      if (k >= 0 && k < b.batch!.count) return b;
+    }
+    return undefined;
   }
 
   /** Sends what fits in the window, in as few sendmsg calls as possible. */
@@ -424,15 +542,24 @@ export class NetlinkClient {
     let iov: Buffer[] = [];
     let bytes = 0;
     let batch: Pending[] = [];
+    let sentNow = false;
     const sendBatch = () => {
       if (iov.length === 0) return;
       const items = batch;
       const buffers = iov;
+      const size = bytes;
       iov = [];
       batch = [];
       bytes = 0;
       try {
-        this.socket.send(buffers);
+        // Once one datagram goes to the thread, the rest follow it there, in order.
+        if (size >= BACKGROUND_BYTES || this.backgroundJobs.length > this.backgroundHead) {
+          this.socket.sendInBackground(buffers);
+          this.backgroundJobs.push(items);
+        } else {
+          this.socket.send(buffers);
+          sentNow = true;
+        }
       } catch (error) {
         for (const req of items) this.finish(req, error as Error);
       }
@@ -461,25 +588,29 @@ export class NetlinkClient {
     };
     const takeBatch = (req: Pending, state: BatchState) => {
       sendBatch(); // what came before goes in its own datagram
-      state.offsets.forEach((off, i) => {
-        const seq = this.nextSeq();
-        req.bytes.writeUInt32LE(seq, off + 8);
-        req.bytes.writeUInt16LE(req.bytes.readUInt16LE(off + 6) | NLM_F_ACK, off + 6);
-        state.index.set(seq, i);
-        this.pending.set(seq, req);
-      });
-      // The fence: its ACK comes after every answer the batch will get.
+      // The messages take consecutive seqs, then the fence: its ACK comes
+      // after every answer the batch will get.
+      const first = this.allocateSeqs(state.count + 1);
+      const buf = req.bytes;
+      for (let i = 0, off = 0; i < state.count; i++) {
+        buf.writeUInt32LE(first + i, off + 8);
+        buf.writeUInt16LE(buf.readUInt16LE(off + 6) | NLM_F_ACK, off + 6);
+        off += buf.readUInt32LE(off);
+      }
+      state.firstSeq = first;
       const fence = Buffer.alloc(NLMSG_HDRLEN);
       fence.writeUInt32LE(NLMSG_HDRLEN, 0);
       fence.writeUInt16LE(NLMSG_NOOP, 4);
       fence.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
-      req.seq = this.nextSeq();
+      req.seq = first + state.count;
       fence.writeUInt32LE(req.seq, 8);
       this.pending.set(req.seq, req);
+      this.batches.push(req);
       req.state = 1;
       this.inflightCost += req.cost;
       iov.push(req.bytes);
       batch.push(req);
+      bytes += req.bytes.length;
       sendBatch();
       if (req.settled) return; // the send failed
       iov.push(fence);
@@ -503,6 +634,32 @@ export class NetlinkClient {
       this.queueHead = 0;
     }
     sendBatch();
+    if (sentNow) this.readNow();
+  }
+
+  /** Reads what a synchronous send left queued, without waiting for the event loop. */
+  private readNow(): void {
+    if (this.paused || this.closed || this.syncReads >= MAX_SYNC_READS) return;
+    const got = this.socket.read();
+    if (got === undefined) return;
+    this.syncReads++;
+    const [data, meta, error] = got;
+    if (data && meta) this.onData(data, meta);
+    if (error && !this.closed) this.onSocketError(error);
+  }
+
+  /** The sender thread's report on the datagrams it sent, in order. */
+  private onSent(errors: (NodeJS.ErrnoException | null)[]): void {
+    for (const error of errors) {
+      if (this.backgroundHead >= this.backgroundJobs.length) return; // closed meanwhile
+      const items = this.backgroundJobs[this.backgroundHead++];
+      if (error) for (const req of items) this.finish(req, error);
+    }
+    if (this.backgroundHead === this.backgroundJobs.length) {
+      this.backgroundJobs.length = 0;
+      this.backgroundHead = 0;
+    }
+    if (!this.closed) this.scheduleFlush();
   }
 
   private onData(data: Buffer, meta: Int32Array): void {
@@ -539,7 +696,8 @@ export class NetlinkClient {
     // Port ids are per namespace: a message from another one (it carries an
     // nsid) is never a reply, even when its sender's port id equals ours.
     const ours = nsid < 0 && buf.readUInt32LE(off + 12) === this.ownPortId;
-    const req = ours && seq !== 0 ? this.pending.get(seq) : undefined;
+    let req = ours && seq !== 0 ? this.pending.get(seq) : undefined;
+    if (req === undefined && ours && seq !== 0 && this.batches.length > 0) req = this.batchFor(seq);
     if (!req) {
       if ((!ours || seq === 0) && type !== NLMSG_ERROR && type !== NLMSG_DONE) {
         this.options.onNotification?.(buf, off, length, type, flags, nsid);
@@ -588,13 +746,15 @@ export class NetlinkClient {
       if (type === NLMSG_ERROR) this.finish(req);
       return;
     }
-    const i = batch.index.get(seq);
-    if (i === undefined) return;
+    const i = seq - batch.firstSeq;
+    if (i < 0 || i >= batch.count) return;
     if (type === NLMSG_ERROR) {
       const errno = length >= NLMSG_HDRLEN + 4 ? -buf.readInt32LE(off + NLMSG_HDRLEN) : 0;
-      batch.outcomes[i] = { answered: true };
-      if (errno !== 0)
-        batch.outcomes[i].error = this.errorFrom(buf, off, length, flags, errno, batch.operations[i], true);
+      batch.answered[i] = 1;
+      if (errno !== 0) {
+        const operation = typeof batch.operations === 'string' ? batch.operations : batch.operations[i];
+        batch.errors.set(i, this.errorFrom(buf, off, length, flags, errno, operation, true));
+      }
       return;
     }
     if (type === NLMSG_DONE || type === NLMSG_NOOP || type === NLMSG_OVERRUN || req.settled) return;
@@ -608,7 +768,8 @@ export class NetlinkClient {
 
   private finish(req: Pending, error?: Error): void {
     if (req.batch) {
-      for (const s of req.batch.index.keys()) if (this.pending.get(s) === req) this.pending.delete(s);
+      const i = this.batches.indexOf(req);
+      if (i !== -1) this.batches.splice(i, 1);
     }
     if (this.pending.get(req.seq) === req) {
       this.pending.delete(req.seq);
@@ -659,7 +820,13 @@ export class NetlinkClient {
   }
 
   private onSocketError(error: NodeJS.ErrnoException): void {
-    if (error.code === 'ENOBUFS') {
+    if (error.code === 'EMSGSIZE') {
+      // A datagram larger than the native read's room (256 KiB; none is in
+      // practice) was cut short: any request, a dump too, may have lost a reply.
+      for (const req of [...this.pending.values()]) {
+        this.finish(req, new NetlinkError(osConstants.errno.EMSGSIZE, req.operation, 'a reply was cut short'));
+      }
+    } else if (error.code === 'ENOBUFS') {
       // The kernel dropped replies it could not queue. Which ones is
       // unknowable, so every sent request that waits for an ACK or reply
       // fails now rather than hang; a dump in progress is unaffected (its

@@ -131,7 +131,8 @@ export function randomIfName(prefix = 't'): string {
 }
 
 function runJson(cmd: string, args: string[]): unknown {
-  const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // Big tables (tens of thousands of routes) print more than the 1 MiB default.
+  const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
   return out.trim() === '' ? [] : JSON.parse(out);
 }
 
@@ -155,6 +156,7 @@ export function ip(args: string[], netns?: string): string {
   return execFileSync('ip', [...(netns ? ['-n', netns] : []), ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 28,
   });
 }
 

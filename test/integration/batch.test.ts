@@ -42,6 +42,29 @@ describeRoot('batch', () => {
     expect(ipJson(['route', 'show', 'via', '10.50.0.2'], ns.name)).toEqual([]);
   });
 
+  it('30k routes (datagrams sent from the sender thread): refusals land in their slots across datagrams', async () => {
+    const prefixes = Array.from({ length: 30_000 }, (_, i) => `10.${120 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`);
+    // Every 997th is already there: its add must fail, wherever it falls in a datagram.
+    const taken = new Set(prefixes.filter((_, i) => i % 997 === 5));
+    const pre = await h.batch((b) => {
+      for (const dst of taken) b.route.add({ dst, gateway: '10.50.0.2', dev });
+    });
+    expect(pre.every((r) => r.ok)).toBe(true);
+    const results = await h.batch((b) => {
+      for (const dst of prefixes) b.route.add({ dst, gateway: '10.50.0.2', dev: 'b0' });
+    });
+    const failed = results.flatMap((r, i) => (r.ok ? [] : [i]));
+    expect(failed).toEqual(prefixes.flatMap((p, i) => (taken.has(p) ? [i] : [])));
+    for (const i of failed) expect(results[i]).toMatchObject({ ok: false, error: { code: 'EEXIST' } });
+    const theirs = ipJson(['route', 'show', 'via', '10.50.0.2', 'root', '10.120.0.0/15'], ns.name) as unknown[];
+    expect(theirs).toHaveLength(30_000);
+    const gone = await h.batch((b) => {
+      for (const dst of prefixes) b.route.del({ dst, gateway: '10.50.0.2', dev });
+    });
+    expect(gone.every((r) => r.ok)).toBe(true);
+    expect(ipJson(['route', 'show', 'root', '10.120.0.0/15'], ns.name)).toEqual([]);
+  });
+
   it('mixed outcomes land in their slots: kernel refusals, bad input, other groups, both paths', async () => {
     const results = await h.batch((b) => {
       b.route.add({ dst: '10.90.0.0/16', gateway: '10.50.0.2', dev }); // 0 ok

@@ -13,6 +13,8 @@ import {
   NETLINK_DROP_MEMBERSHIP,
   NETLINK_LISTEN_ALL_NSID,
   NETLINK_ROUTE,
+  NLMSG_NOOP,
+  NLM_F_REQUEST,
   RTM_NEWLINK,
   RTNLGRP_LINK,
   RTNLGRP_NEXTHOP,
@@ -95,6 +97,81 @@ describeRoot('native socket and engine', () => {
       expect(event.nsid).toBe(entry.nsid);
     } finally {
       client.close();
+    }
+  });
+
+  it('sendBulk: a datagram the kernel refuses outright (too big) fails its messages with the sendmsg error', async () => {
+    const nsFd = acquireNetnsFd(ns.name);
+    const client = new NetlinkClient({ protocol: NETLINK_ROUTE, netnsFd: nsFd.fd });
+    nsFd.release();
+    try {
+      // 10 MiB of no-ops: past the send buffer (4 MiB asked, 8 MiB granted), so sendmsg (on the sender thread) says EMSGSIZE.
+      const count = (10 * 1024 * 1024) / 16;
+      const bytes = Buffer.alloc(count * 16);
+      for (let off = 0; off < bytes.length; off += 16) {
+        bytes.writeUInt32LE(16, off);
+        bytes.writeUInt16LE(NLMSG_NOOP, off + 4);
+        bytes.writeUInt16LE(NLM_F_REQUEST, off + 6);
+      }
+      await expect(client.sendBulk(bytes, count)).rejects.toMatchObject({ code: 'EMSGSIZE', syscall: 'sendmsg' });
+      // and the socket still works, in order, from the same thread
+      const small = Buffer.from(bytes.subarray(0, 32));
+      const outcome = await client.sendBulk(small, 2);
+      expect([...outcome.answered]).toEqual([1, 1]);
+      expect(outcome.errors.size).toBe(0);
+      await expect(client.sendBulk(bytes.subarray(0, 20), 1)).rejects.toThrow(TypeError);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('close() during a bulk send settles everything and leaves no thread or fd behind', async () => {
+    const before = openFds();
+    for (let round = 0; round < 20; round++) {
+      const nsFd = acquireNetnsFd(ns.name);
+      const client = new NetlinkClient({ protocol: NETLINK_ROUTE, netnsFd: nsFd.fd });
+      nsFd.release();
+      const bytes = Buffer.alloc(20000 * 16);
+      for (let off = 0; off < bytes.length; off += 16) {
+        bytes.writeUInt32LE(16, off);
+        bytes.writeUInt16LE(NLMSG_NOOP, off + 4);
+        bytes.writeUInt16LE(NLM_F_REQUEST, off + 6);
+      }
+      const sends = [0, 1, 2, 3].map(() =>
+        client.sendBulk(Buffer.from(bytes), 20000).then(
+          () => 'done',
+          (e: Error) => e.message,
+        ),
+      );
+      await new Promise((r) => setImmediate(r));
+      client.close();
+      for (const outcome of await Promise.all(sends))
+        expect(['done', expect.stringMatching(/closed/)]).toContainEqual(outcome);
+    }
+    expect(openFds()).toBe(before);
+    const threads = Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
+    expect(threads).toBeLessThan(40);
+  });
+
+  it('replies read right after the send still let the event loop run during a loop of awaited requests', async () => {
+    const h = await nl.open({ netns: ns.name });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 0);
+      let immediates = 0;
+      let stop = false;
+      const spin = () => {
+        immediates++;
+        if (!stop) setImmediate(spin);
+      };
+      setImmediate(spin);
+      for (let i = 0; i < 2000; i++) await h.link.get('lo');
+      stop = true;
+      clearInterval(timer);
+      expect(immediates).toBeGreaterThan(10);
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      await h.close();
     }
   });
 
