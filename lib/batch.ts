@@ -77,7 +77,9 @@ const CHUNK_BYTES = 256 * 1024;
 /** Datagrams built ahead of the kernel's answers, at most. */
 const CHUNKS_AHEAD = 16;
 
-type Call = { run: () => unknown } | { bulk: BulkCall } | { failed: Error };
+type Call = { run: () => unknown } | { bulk: BulkCall } | { failed: Error } | typeof WRITTEN;
+/** A bulk call once its request is written: its arguments can be collected (the GC copies what lives). */
+const WRITTEN = { written: true } as const;
 
 /**
  * Calls `build` with a builder mirroring `target`'s groups, then makes
@@ -259,6 +261,7 @@ async function sendBulk(target: object, calls: Call[], results: BatchResult[], s
       continue;
     }
     indexes.push(i);
+    calls[i] = WRITTEN;
     if (out.pos >= CHUNK_BYTES || indexes.length >= CHUNK_MESSAGES) {
       flushChunk();
       // Let the engine send it now (it flushes in a microtask), and stay

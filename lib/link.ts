@@ -572,10 +572,13 @@ export class LinkApi {
   async get(ref: LinkRef, options: RequestOptions & { nsid?: number } = {}): Promise<Link> {
     checkLinkRef(ref, 'link');
     const nsid = options.nsid === undefined ? undefined : checkNsid(options.nsid, 'options.nsid');
-    const [link] = await request(this.ctx().route(), buildGetLink(ref, nsid), decodeLinkReply, {
-      ...options,
-      operation: 'RTM_GETLINK',
-    });
+    const [link] = await request(
+      this.ctx().route(),
+      buildGetLink(ref, nsid),
+      decodeLinkReply,
+      { ...options, operation: 'RTM_GETLINK' },
+      true,
+    );
     if (!link) throw new Error(`RTM_GETLINK: the kernel answered without a link for ${ref}`);
     return link;
   }

@@ -14,6 +14,18 @@ export interface NativeNetlinkSocket {
   sendInBackground(buffers: Uint8Array[]): void;
   /** What is queued now, as onData would get it, with a receive error to report after it. */
   read(): [Buffer | undefined, Int32Array | undefined, NodeJS.ErrnoException | undefined] | undefined;
+  /**
+   * read() into caller-owned memory: data at slab[offset...], [length, nsid] pairs in meta.
+   * Returns the datagram count, undefined for none, or [own Buffer | null, count, error] when
+   * the data did not fit or an error came.
+   */
+  readInto(
+    slab: Buffer,
+    offset: number,
+    meta: Int32Array,
+    /** At most this many datagrams (0: as many as meta holds). */
+    maxDatagrams?: number,
+  ): number | undefined | [Buffer | null, number, NodeJS.ErrnoException | undefined];
   setOption(level: number, name: number, value: number): void;
   getOption(level: number, name: number): number;
   ref(): void;

@@ -10,7 +10,7 @@ import { deferredStream, dump, request, stream, type RequestOptions } from './en
 import { invalidType, invalidValue, outOfRange } from './errors';
 import { FamilySchemas } from './netlink/schema';
 import { Writer, align4, attrU8, attrU16, attrU32, forEachAttribute } from './netlink/attributes';
-import { formatHex, formatIP, formatIPv6, parseIP } from './netlink/address';
+import { formatHex, formatIP, formatIPv6, parseIP, parseIPv4Value } from './netlink/address';
 import {
   AF_INET,
   AF_INET6,
@@ -603,19 +603,31 @@ export function decodeRoute(buf: Buffer, offset: number, length: number): Route 
 
 interface Prefix {
   family: 4 | 6 | undefined;
+  /** The address; for IPv4 see v4. */
   bytes: Buffer | undefined;
+  /** An IPv4 address as a number (no Buffer made for it), else -1. */
+  v4: number;
   prefixLength: number;
+}
+
+/** The prefix's address bytes; undefined for 'default'. */
+function prefixBytes(p: Prefix): Buffer | undefined {
+  if (p.v4 < 0) return p.bytes;
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(p.v4, 0);
+  return out;
 }
 
 /** 'default', 'a.b.c.d/len', 'x::/len' or an address (a host prefix); the family is unknown for 'default'. */
 function prefixArgument(text: unknown, argument: string): Prefix {
   if (typeof text !== 'string') throw invalidType(argument, "a CIDR string like '10.0.0.0/24' or 'default'", text);
-  if (text === 'default') return { family: undefined, bytes: undefined, prefixLength: 0 };
+  if (text === 'default') return { family: undefined, bytes: undefined, v4: -1, prefixLength: 0 };
   const slash = text.indexOf('/');
-  const ip = parseIP(slash === -1 ? text : text.slice(0, slash));
+  const v4 = parseIPv4Value(text, 0, slash === -1 ? text.length : slash);
+  const ip = v4 >= 0 ? { family: 4 as const, bytes: undefined } : parseIP(slash === -1 ? text : text.slice(0, slash));
   if (!ip) throw invalidValue(argument, text, "must be 'default' or an IPv4/IPv6 prefix like '10.0.0.0/24'");
   const max = ip.family === 4 ? 32 : 128;
-  if (slash === -1) return { family: ip.family, bytes: ip.bytes, prefixLength: max };
+  if (slash === -1) return { family: ip.family, bytes: ip.bytes, v4, prefixLength: max };
   let prefixLength = 0;
   const end = text.length;
   if (end === slash + 1 || end - slash - 1 > 10)
@@ -626,7 +638,7 @@ function prefixArgument(text: unknown, argument: string): Prefix {
     prefixLength = prefixLength * 10 + c;
   }
   if (prefixLength > max) throw outOfRange(`${argument} prefix length`, `<= ${max} for IPv${ip.family}`, prefixLength);
-  return { family: ip.family, bytes: ip.bytes, prefixLength };
+  return { family: ip.family, bytes: ip.bytes, v4, prefixLength };
 }
 
 function addressArgument(text: unknown, family: 4 | 6, argument: string): Buffer {
@@ -766,6 +778,10 @@ function encodeEncap(w: Writer, encap: unknown, argument: string): void {
 /** Gateway bytes as RTA_GATEWAY (same family) or RTA_VIA (an IPv6 next hop of an IPv4 route). */
 function encodeGateway(w: Writer, text: unknown, family: 4 | 6, argument: string): void {
   if (typeof text !== 'string') throw invalidType(argument, 'an IP address string', text);
+  if (family === 4) {
+    const v4 = parseIPv4Value(text, 0, text.length);
+    if (v4 >= 0) return w.attrU32BE(RTA_GATEWAY, v4);
+  }
   const ip = parseIP(text);
   if (!ip) throw invalidValue(argument, text, 'must be an IPv4 or IPv6 address');
   if (ip.family === family) {
@@ -900,8 +916,12 @@ export function writeRouteMessage(
   w.u32(onlink ? RTNH_F_ONLINK : 0);
   const attrs = routeAttrs();
   // Sent as given: the kernel itself refuses an IPv4 prefix with host bits set.
-  if (dst.bytes) w.attr(RTA_DST, dst.bytes);
-  if (src?.bytes && src.prefixLength > 0) w.attr(RTA_SRC, src.bytes);
+  if (dst.v4 >= 0) w.attrU32BE(RTA_DST, dst.v4);
+  else if (dst.bytes) w.attr(RTA_DST, dst.bytes);
+  if (src && src.prefixLength > 0) {
+    if (src.v4 >= 0) w.attrU32BE(RTA_SRC, src.v4);
+    else if (src.bytes) w.attr(RTA_SRC, src.bytes);
+  }
   // rtm_table holds 8 bits; RTA_TABLE carries the full id (the kernel prefers it).
   w.attrU32(RTA_TABLE, table);
   if (spec.priority !== undefined) w.attrU32(RTA_PRIORITY, integerArgument(spec.priority, 'spec.priority', 0, U32_MAX));
@@ -998,7 +1018,8 @@ function planDump(filter: RouteFilter, dev: number | undefined): DumpPlan {
       throw invalidValue('filter.dst', filter.dst, `is not an IPv${family} prefix`);
     }
     dstFamily = p.family;
-    dst = p.bytes ? `${formatIP(maskBytes(p.bytes, p.prefixLength), 0, p.bytes.length)}/${p.prefixLength}` : 'default';
+    const bytes = prefixBytes(p);
+    dst = bytes ? `${formatIP(maskBytes(bytes, p.prefixLength), 0, bytes.length)}/${p.prefixLength}` : 'default';
   }
   const w = new Writer(64);
   const start = beginMessage(w, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);

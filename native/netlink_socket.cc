@@ -62,6 +62,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendInBackground(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
+  Napi::Value ReadInto(const Napi::CallbackInfo& info);
   Napi::Value SetOption(const Napi::CallbackInfo& info);
   Napi::Value GetOption(const Napi::CallbackInfo& info);
   Napi::Value Ref(const Napi::CallbackInfo& info);
@@ -76,7 +77,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   void OnPollEvents(int status, int events) override;
   void OnPollTeardown() override { CloseNow(); }
   void OnReadable(int status);
-  size_t Drain(std::vector<int32_t>* meta, int* pending_error);
+  size_t Drain(std::vector<int32_t>* meta, int* pending_error,
+               size_t max_bytes = kMaxBytesPerWakeup,
+               size_t max_datagrams = kMaxDatagramsPerWakeup);
   bool MakeData(napi_env env, size_t used, const std::vector<int32_t>& meta, napi_value* data,
                 napi_value* lengths);
   void OnSendResults();
@@ -108,6 +111,7 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
                          InstanceMethod("send", &NetlinkSocket::Send),
                          InstanceMethod("sendInBackground", &NetlinkSocket::SendInBackground),
                          InstanceMethod("read", &NetlinkSocket::Read),
+                         InstanceMethod("readInto", &NetlinkSocket::ReadInto),
                          InstanceMethod("setOption", &NetlinkSocket::SetOption),
                          InstanceMethod("getOption", &NetlinkSocket::GetOption),
                          InstanceMethod("ref", &NetlinkSocket::Ref),
@@ -287,10 +291,11 @@ void NetlinkSocket::OnReadable(int status) {
 // instead of being truncated and lost. Returns the bytes used; *meta gets
 // [length, nsid] per datagram, *pending_error a receive error to report
 // after them.
-size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error) {
+size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error, size_t max_bytes,
+                            size_t max_datagrams) {
   if (buffer_.size() < kDirectReadRoom) buffer_.resize(kDirectReadRoom);
   size_t used = 0;
-  while (fd_ >= 0 && used < kMaxBytesPerWakeup && meta->size() / 2 < kMaxDatagramsPerWakeup) {
+  while (fd_ >= 0 && used < max_bytes && meta->size() / 2 < max_datagrams) {
     if (buffer_.size() - used < kInitialReceiveBuffer) buffer_.resize(used + kDirectReadRoom);
     iovec iov{buffer_.data() + used, buffer_.size() - used};
     // No kernel datagram is this big in practice (an attribute's length
@@ -346,6 +351,53 @@ size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error) {
     meta->push_back(nsid);
   }
   return used;
+}
+
+// readInto(slab: Buffer, offset, meta: Int32Array[, maxDatagrams]): read() without making
+// objects, for the replies read right after a send. What is queued goes
+// into slab at offset (at most what fits) and [length, nsid] pairs into
+// meta. Returns undefined when nothing was queued, the datagram count when
+// all is in slab and no error came, else [data, count, error]: data null
+// when in slab, or a Buffer of its own for a datagram too big for the room.
+Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "readInto(slab, offset, meta)");
+  }
+  Napi::Buffer<uint8_t> slab = info[0].As<Napi::Buffer<uint8_t>>();
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  Napi::TypedArray meta_array = info[2].As<Napi::TypedArray>();
+  if (meta_array.TypedArrayType() != napi_int32_array || meta_array.ElementLength() < 2 ||
+      offset < 0 || static_cast<size_t>(offset) >= slab.Length()) {
+    throw Napi::RangeError::New(env, "readInto: bad offset or meta");
+  }
+  size_t room = slab.Length() - static_cast<size_t>(offset);
+  size_t max_datagrams = meta_array.ElementLength() / 2;
+  if (info.Length() > 3 && info[3].IsNumber()) {
+    int64_t limit = info[3].As<Napi::Number>().Int64Value();
+    if (limit > 0 && static_cast<size_t>(limit) < max_datagrams) max_datagrams = limit;
+  }
+  std::vector<int32_t> meta;
+  int pending_error = 0;
+  size_t used = Drain(&meta, &pending_error, room, max_datagrams);
+  if (meta.empty() && pending_error == 0) return env.Undefined();
+  int32_t* meta_out = reinterpret_cast<int32_t*>(
+      static_cast<uint8_t*>(meta_array.ArrayBuffer().Data()) + meta_array.ByteOffset());
+  memcpy(meta_out, meta.data(), meta.size() * sizeof(int32_t));
+  size_t count = meta.size() / 2;
+  bool fits = used <= room;
+  if (fits && used > 0) memcpy(slab.Data() + offset, buffer_.data(), used);
+  if (fits && pending_error == 0) return Napi::Number::New(env, static_cast<double>(count));
+  Napi::Array out = Napi::Array::New(env, 3);
+  if (fits) {
+    out.Set(0u, env.Null());
+  } else {
+    out.Set(0u, Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), used));
+  }
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(count)));
+  if (pending_error != 0) out.Set(2u, SystemError(env, pending_error, "recvmsg").Value());
+  return out;
 }
 
 // The (Buffer, Int32Array) pair onData takes, copied out of buffer_.

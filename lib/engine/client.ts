@@ -51,6 +51,12 @@ export interface SendOptions {
   operation?: string;
   /** Receive-buffer bytes the replies may need; sized by kind by default. */
   replyBytes?: number;
+  /**
+   * The kernel answers this request with exactly one message, the object
+   * or an error (a GET of one object): no ACK is asked for, and the request
+   * is done at that message. Saves the kernel an ACK and us reading it.
+   */
+  singleReply?: boolean;
 }
 
 export interface SendResult {
@@ -116,6 +122,7 @@ interface Pending {
   onAbort?: () => void;
   /** Set for a batch: several messages sent in one datagram, each with its own seq. */
   batch?: BatchState;
+  singleReply: boolean;
 }
 
 interface BatchState {
@@ -150,6 +157,17 @@ const BACKGROUND_BYTES = 64 * 1024;
  * requests cannot starve timers and I/O.
  */
 const MAX_SYNC_READS = 64;
+/**
+ * Replies read right after a send land in a slab, handed out in views:
+ * no Buffer of its own per read (an allocation and GC pressure per
+ * request). Decoders copy what they keep, so a view never outlives use.
+ */
+const SLAB_BYTES = 1024 * 1024;
+const SLAB_MIN_ROOM = 64 * 1024;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
 
 export class NetlinkClient {
   readonly protocol: number;
@@ -164,6 +182,10 @@ export class NetlinkClient {
   private readonly backgroundJobs: Pending[][] = [];
   private backgroundHead = 0;
   private syncReads = 0;
+  private unrefScheduled = false;
+  private slab: Buffer | undefined;
+  private slabPos = 0;
+  private readonly readMeta = new Int32Array(2 * 1024);
   /** The seq counter has wrapped: seqs may collide with ones still owed. */
   private wrapped = false;
   private activeDump: Pending | null = null;
@@ -310,6 +332,7 @@ export class NetlinkClient {
         state: 0,
         settled: false,
         interrupted: false,
+        singleReply: !dump && options.singleReply === true,
       };
       if (signal) {
         req.signal = signal;
@@ -407,6 +430,7 @@ export class NetlinkClient {
         settled: false,
         interrupted: false,
         batch,
+        singleReply: false,
       };
       if (signal) {
         req.signal = signal;
@@ -543,6 +567,11 @@ export class NetlinkClient {
     let bytes = 0;
     let batch: Pending[] = [];
     let sentNow = false;
+    // Single-reply requests sent now, while every one sent now is one: then
+    // that many datagrams answer them, and reading stops there instead of
+    // asking the socket once more only to hear it is empty.
+    let singleAnswers = 0;
+    let onlySingle = true;
     const sendBatch = () => {
       if (iov.length === 0) return;
       const items = batch;
@@ -559,6 +588,10 @@ export class NetlinkClient {
         } else {
           this.socket.send(buffers);
           sentNow = true;
+          for (const req of items) {
+            if (req.singleReply) singleAnswers++;
+            else onlySingle = false;
+          }
         }
       } catch (error) {
         for (const req of items) this.finish(req, error as Error);
@@ -577,7 +610,9 @@ export class NetlinkClient {
       // Always ask for an ACK: a request the kernel drops without one
       // (e.g. a dump too short for its header) would otherwise never
       // settle. A dump that starts is never ACKed, so this costs nothing.
-      req.bytes.writeUInt16LE(req.bytes.readUInt16LE(6) | NLM_F_ACK, 6);
+      // A single-reply request is done at its one answer instead.
+      const flags = req.bytes.readUInt16LE(6);
+      req.bytes.writeUInt16LE(req.singleReply ? flags & ~NLM_F_ACK : flags | NLM_F_ACK, 6);
       req.state = 1;
       this.pending.set(req.seq, req);
       this.inflightCost += req.cost;
@@ -634,17 +669,32 @@ export class NetlinkClient {
       this.queueHead = 0;
     }
     sendBatch();
-    if (sentNow) this.readNow();
+    if (sentNow) this.readNow(onlySingle ? singleAnswers : 0);
   }
 
   /** Reads what a synchronous send left queued, without waiting for the event loop. */
-  private readNow(): void {
+  private readNow(maxDatagrams = 0): void {
     if (this.paused || this.closed || this.syncReads >= MAX_SYNC_READS) return;
-    const got = this.socket.read();
+    if (!this.slab || this.slab.length - this.slabPos < SLAB_MIN_ROOM) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.slabPos = 0;
+    }
+    const got = this.socket.readInto(this.slab, this.slabPos, this.readMeta, maxDatagrams);
     if (got === undefined) return;
     this.syncReads++;
-    const [data, meta, error] = got;
-    if (data && meta) this.onData(data, meta);
+    const [own, count, error] = typeof got === 'number' ? [null, got, undefined] : got;
+    if (count > 0) {
+      const meta = this.readMeta;
+      if (own) {
+        this.onData(own, meta, 0, count);
+      } else {
+        let bytes = 0;
+        for (let i = 0; i < 2 * count; i += 2) bytes += meta[i];
+        const start = this.slabPos;
+        this.slabPos = align8(start + bytes);
+        this.onData(this.slab, meta, start, count);
+      }
+    }
     if (error && !this.closed) this.onSocketError(error);
   }
 
@@ -662,9 +712,9 @@ export class NetlinkClient {
     if (!this.closed) this.scheduleFlush();
   }
 
-  private onData(data: Buffer, meta: Int32Array): void {
-    let start = 0;
-    for (let i = 0; i < meta.length; i += 2) {
+  /** Datagrams back to back in data from `start`; meta has [length, nsid] for each of `count`. */
+  private onData(data: Buffer, meta: Int32Array, start = 0, count = meta.length / 2): void {
+    for (let i = 0; i < 2 * count; i += 2) {
       const end = start + meta[i];
       const nsid = meta[i + 1];
       try {
@@ -721,14 +771,16 @@ export class NetlinkClient {
     }
     if (type === NLMSG_NOOP || type === NLMSG_OVERRUN) return;
     if (flags & NLM_F_DUMP_INTR) req.interrupted = true;
-    if (req.settled || !req.onReply) return;
-    try {
-      req.onReply(buf, off, length, type, flags);
-    } catch (error) {
-      // The caller's decoder failed: answer it now, keep draining the rest.
-      req.onReply = undefined;
-      this.settle(req, error as Error);
+    if (!req.settled && req.onReply) {
+      try {
+        req.onReply(buf, off, length, type, flags);
+      } catch (error) {
+        // The caller's decoder failed: answer it now, keep draining the rest.
+        req.onReply = undefined;
+        this.settle(req, error as Error);
+      }
     }
+    if (req.singleReply) this.finish(req);
   }
 
   private onBatchMessage(
@@ -848,11 +900,26 @@ export class NetlinkClient {
 
   private updateRef(): void {
     this.applyPause();
-    const busy =
-      this.holds > 0 || this.pending.size > 0 || this.queue.length > this.queueHead || this.waitingDumps.length > 0;
-    if (busy === this.referenced || this.closed) return;
-    this.referenced = busy;
-    if (busy) this.socket.ref();
-    else this.socket.unref();
+    if (this.referenced === this.isBusy() || this.closed) return;
+    if (!this.referenced) {
+      this.referenced = true;
+      this.socket.ref();
+    } else if (!this.unrefScheduled) {
+      // Let go once the loop turns, not now: a loop of awaited requests
+      // would toggle the handle twice per request.
+      this.unrefScheduled = true;
+      setImmediate(() => {
+        this.unrefScheduled = false;
+        if (this.closed || !this.referenced || this.isBusy()) return;
+        this.referenced = false;
+        this.socket.unref();
+      });
+    }
+  }
+
+  private isBusy(): boolean {
+    return (
+      this.holds > 0 || this.pending.size > 0 || this.queue.length > this.queueHead || this.waitingDumps.length > 0
+    );
   }
 }

@@ -25,6 +25,8 @@ export function request<T>(
   message: Buffer,
   decode: Decoder<T> | null,
   options: RequestOptions = {},
+  /** The kernel answers with exactly one message (see SendOptions.singleReply); never from user options. */
+  singleReply = false,
 ): Promise<T[]> {
   // Not async, and no reply collector when nothing is decoded: bulk work
   // (a batch of 100k routes) spent a third of its time collecting garbage.
@@ -34,6 +36,7 @@ export function request<T>(
     .send(message, {
       signal: options.signal,
       operation: options.operation,
+      singleReply,
       onReply: (buf, off, len, type, flags) => {
         const v = decode(buf, off, len, type, flags);
         if (v !== undefined) out.push(v);

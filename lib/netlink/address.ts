@@ -52,29 +52,41 @@ export function formatIPv6(buf: Uint8Array, offset = 0): string {
 
 /** 4 or 16 bytes, or null when the text is not an address of that kind. */
 export function parseIPv4(text: string): Buffer | null {
-  // By hand, not split/regex: this runs once per address of every request
-  // (100k routes: a third of the encoding time went here).
-  const n = text.length;
-  if (n < 7 || n > 15) return null;
-  const out = Buffer.allocUnsafe(4); // every byte is written below
+  const v = parseIPv4Value(text, 0, text.length);
+  if (v < 0) return null;
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(v, 0);
+  return out;
+}
+
+/**
+ * The dotted quad in text[start, end) as an unsigned 32-bit number, or -1.
+ * By hand, not split/regex, and without a Buffer or a substring: this runs
+ * for every address of every request (a batch of 100k routes has 200k).
+ */
+export function parseIPv4Value(text: string, start: number, end: number): number {
+  const n = end - start;
+  if (n < 7 || n > 15) return -1;
   let part = 0;
   let value = 0;
   let digits = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = i === n ? 46 : text.charCodeAt(i);
+  let result = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : text.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part > 3) return null;
-      out[part++] = value;
+      if (digits === 0 || part > 3) return -1;
+      result = result * 256 + value;
+      part++;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && value === 0) return null; // no leading zeros ('01')
+      if (digits > 0 && value === 0) return -1; // no leading zeros ('01')
       value = value * 10 + (c - 48);
-      if (value > 255) return null;
+      if (value > 255) return -1;
       digits++;
-    } else return null;
+    } else return -1;
   }
-  return part === 4 ? out : null;
+  return part === 4 ? result : -1;
 }
 
 export function parseIPv6(text: string): Buffer | null {

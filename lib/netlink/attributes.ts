@@ -57,10 +57,17 @@ export class Writer {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
+  // Byte stores rather than Buffer's write methods: these run several
+  // times per message, and the methods' argument checks cost more than the
+  // write itself.
   u16(v: number): void {
+    if ((v & 0xffff) !== v) throw new RangeError(`u16 out of range: ${v}`);
     this.ensure(2);
-    this.buf.writeUInt16LE(v, this.pos);
-    this.pos += 2;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    this.pos = p + 2;
   }
   u16be(v: number): void {
     this.ensure(2);
@@ -69,13 +76,23 @@ export class Writer {
   }
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v;
+    b[p + 1] = v >>> 8;
+    b[p + 2] = v >>> 16;
+    b[p + 3] = v >>> 24;
+    this.pos = p + 4;
   }
   u32be(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32BE(v >>> 0, this.pos);
-    this.pos += 4;
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
+    this.pos = p + 4;
   }
   s32(v: number): void {
     this.ensure(4);
@@ -98,14 +115,17 @@ export class Writer {
     this.pad();
     const start = this.pos;
     this.ensure(NLA_HDRLEN);
-    this.buf.writeUInt16LE(type, start + 2);
+    this.buf[start + 2] = type;
+    this.buf[start + 3] = type >>> 8;
     this.pos += NLA_HDRLEN;
     return start;
   }
 
   /** Writes the length of the attribute begun at `start` (padding follows lazily). */
   end(start: number): void {
-    this.buf.writeUInt16LE(this.pos - start, start);
+    const len = this.pos - start;
+    this.buf[start] = len;
+    this.buf[start + 1] = len >>> 8;
     this.pad();
   }
 
@@ -127,6 +147,11 @@ export class Writer {
   attrU32(type: number, v: number): void {
     const at = this.begin(type);
     this.u32(v);
+    this.end(at);
+  }
+  attrU32BE(type: number, v: number): void {
+    const at = this.begin(type);
+    this.u32be(v);
     this.end(at);
   }
   attrString(type: number, s: string): void {

@@ -33,19 +33,22 @@ export function readHeader(buf: Buffer, offset: number): NetlinkHeader {
 export function beginMessage(writer: Writer, type: number, flags: number): number {
   writer.pad();
   const start = writer.pos;
-  writer.ensure(NLMSG_HDRLEN);
-  writer.buf.writeUInt32LE(0, start);
-  writer.buf.writeUInt16LE(type, start + 4);
-  writer.buf.writeUInt16LE(flags, start + 6);
-  writer.buf.writeUInt32LE(0, start + 8);
-  writer.buf.writeUInt32LE(0, start + 12);
-  writer.pos += NLMSG_HDRLEN;
+  writer.u32(0);
+  writer.u16(type);
+  writer.u16(flags);
+  writer.u32(0);
+  writer.u32(0);
   return start;
 }
 
 export function finishMessage(writer: Writer, start: number): void {
   writer.pad();
-  writer.buf.writeUInt32LE(writer.pos - start, start);
+  const len = writer.pos - start;
+  const b = writer.buf;
+  b[start] = len;
+  b[start + 1] = len >>> 8;
+  b[start + 2] = len >>> 16;
+  b[start + 3] = len >>> 24;
 }
 
 /** A whole message: header fields and a payload. */
