@@ -64,22 +64,79 @@ interface Preparer {
   ): NeedsNames | undefined;
 }
 
-interface BulkCall {
-  preparer: Preparer;
-  client: NetlinkClient;
-  method: string;
-  args: unknown[];
-}
-
 /** Messages per datagram: up to ~256 KiB, its ACKs a few pages. */
 const CHUNK_MESSAGES = 2048;
 const CHUNK_BYTES = 256 * 1024;
 /** Datagrams built ahead of the kernel's answers, at most. */
 const CHUNKS_AHEAD = 16;
 
-type Call = { run: () => unknown } | { bulk: BulkCall } | { failed: Error } | typeof WRITTEN;
-/** A bulk call once its request is written: its arguments can be collected (the GC copies what lives). */
-const WRITTEN = { written: true } as const;
+type Fn = (...args: unknown[]) => unknown;
+
+/** What became of a recorded call. */
+const RUN = 0; // made as a call, up to inFlight at a time
+const BULK = 1; // written into a datagram by its group
+const FAILED = 2; // refused before any request (its error in `failures`)
+const DONE = 3; // a bulk call whose request is written: its arguments are let go
+
+/**
+ * The calls a batch recorded, column by column: an object (and an
+ * arguments array) per call cost more in garbage collection than the
+ * call itself when a batch holds 100k of them.
+ */
+class Recording {
+  readonly kind: number[] = [];
+  readonly fn: Fn[] = [];
+  readonly self: unknown[] = [];
+  readonly client: (NetlinkClient | undefined)[] = [];
+  readonly argc: number[] = [];
+  readonly a0: unknown[] = [];
+  readonly a1: unknown[] = [];
+  readonly a2: unknown[] = [];
+  readonly a3: unknown[] = [];
+  /** Arguments of calls with more than four. */
+  readonly more = new Map<number, unknown[]>();
+  readonly failures = new Map<number, Error>();
+  /** Scratch for handing one call's arguments over; never kept by the callee. */
+  private readonly scratch: unknown[] = [];
+
+  get length(): number {
+    return this.kind.length;
+  }
+
+  add(kind: number, fn: Fn, self: unknown, client: NetlinkClient | undefined, args: unknown[]): void {
+    const i = this.kind.length;
+    this.kind.push(kind);
+    this.fn.push(fn);
+    this.self.push(self);
+    this.client.push(client);
+    this.argc.push(args.length);
+    this.a0.push(args[0]);
+    this.a1.push(args[1]);
+    this.a2.push(args[2]);
+    this.a3.push(args[3]);
+    if (args.length > 4) this.more.set(i, args.slice());
+  }
+
+  /** Call i's arguments, in the scratch array (valid until the next call). */
+  args(i: number): unknown[] {
+    const more = this.more.get(i);
+    if (more) return more;
+    const s = this.scratch;
+    s.length = this.argc[i];
+    if (s.length > 0) s[0] = this.a0[i];
+    if (s.length > 1) s[1] = this.a1[i];
+    if (s.length > 2) s[2] = this.a2[i];
+    if (s.length > 3) s[3] = this.a3[i];
+    return s;
+  }
+
+  /** Lets go of call i's arguments. */
+  release(i: number, kind: number): void {
+    this.kind[i] = kind;
+    this.self[i] = this.a0[i] = this.a1[i] = this.a2[i] = this.a3[i] = this.client[i] = undefined;
+    this.more.delete(i);
+  }
+}
 
 /**
  * Calls `build` with a builder mirroring `target`'s groups, then makes
@@ -96,7 +153,7 @@ export async function runBatch<T extends object>(
   const inFlight = options.inFlight ?? DEFAULT_IN_FLIGHT;
   if (!Number.isInteger(inFlight) || inFlight < 1) throw outOfRange('options.inFlight', '>= 1', inFlight);
   if (options.signal?.aborted) throw abortError(options.signal);
-  const calls: Call[] = [];
+  const calls = new Recording();
   let recording = true;
   // The bulk path: requests a group can write itself go out in large
   // datagrams through the engine's sendBulk, written while the kernel works
@@ -111,15 +168,17 @@ export async function runBatch<T extends object>(
       try {
         client = preparer.canPrepare(fn.name, args);
       } catch (error) {
-        calls.push({ failed: error as Error }); // e.g. a closed handle: the call would have rejected
+        // e.g. a closed handle: the call would have rejected
+        calls.add(FAILED, fn, self, undefined, []);
+        calls.failures.set(calls.length - 1, error as Error);
         return;
       }
       if (client) {
-        calls.push({ bulk: { preparer: preparer as Preparer, client, method: fn.name, args } });
+        calls.add(BULK, fn, self, client, args);
         return;
       }
     }
-    calls.push({ run: () => fn.apply(self, args) });
+    calls.add(RUN, fn, self, undefined, args);
   }) as Batched<T>;
   try {
     await build(builder);
@@ -127,7 +186,8 @@ export async function runBatch<T extends object>(
     recording = false;
   }
 
-  const results: BatchResult[] = new Array(calls.length);
+  const total = calls.length;
+  const results: BatchResult[] = new Array(total);
   const bulkRuns = bulk ? sendBulk(target, calls, results, options.signal) : Promise.resolve();
   let next = 0;
   let stopped: Error | null = null;
@@ -135,11 +195,11 @@ export async function runBatch<T extends object>(
   await new Promise<void>((resolve) => {
     let running = 0;
     let done = 0;
-    if (calls.length === 0) return resolve();
+    if (total === 0) return resolve();
     const onAbort = () => (stopped ??= abortError(options.signal));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const complete = () => {
-      if (++done === calls.length) {
+      if (++done === total) {
         options.signal?.removeEventListener('abort', onAbort);
         resolve();
       }
@@ -147,14 +207,14 @@ export async function runBatch<T extends object>(
     // after an asynchronous completion: start more (not from inside pump's loop)
     const finish = () => {
       complete();
-      if (done < calls.length) pump();
+      if (done < total) pump();
     };
     const pump = () => {
-      while (running < inFlight && next < calls.length) {
+      while (running < inFlight && next < total) {
         const i = next++;
-        const call = calls[i];
-        if (!('run' in call)) {
-          if ('failed' in call) results[i] = { ok: false, error: call.failed };
+        if (calls.kind[i] !== RUN) {
+          const failure = calls.failures.get(i);
+          if (failure) results[i] = { ok: false, error: failure };
           complete(); // bulk ones are sent by sendBulk
           continue;
         }
@@ -166,10 +226,11 @@ export async function runBatch<T extends object>(
         running++;
         let promise: Promise<unknown>;
         try {
-          promise = Promise.resolve(call.run());
+          promise = Promise.resolve(calls.fn[i].apply(calls.self[i], calls.args(i)));
         } catch (error) {
           promise = Promise.reject(error);
         }
+        calls.release(i, DONE);
         promise.then(
           (value) => {
             results[i] = value === undefined ? { ok: true } : { ok: true, value };
@@ -198,7 +259,7 @@ export async function runBatch<T extends object>(
  * looked up once each, when a call first needs them (a name that does not
  * resolve fails the calls that use it, with the lookup's error).
  */
-async function sendBulk(target: object, calls: Call[], results: BatchResult[], signal?: AbortSignal): Promise<void> {
+async function sendBulk(target: object, calls: Recording, results: BatchResult[], signal?: AbortSignal): Promise<void> {
   const names = new Map<string, number>();
   const failedNames = new Map<string, Error>();
   const sent: Promise<void>[] = [];
@@ -231,21 +292,21 @@ async function sendBulk(target: object, calls: Call[], results: BatchResult[], s
     );
   };
   for (let i = 0; i < calls.length; i++) {
-    const call = calls[i];
-    if (!('bulk' in call)) continue;
-    const { preparer, method, args } = call.bulk;
-    if (call.bulk.client !== client) {
+    if (calls.kind[i] !== BULK) continue;
+    const preparer = calls.self[i] as Preparer;
+    if (calls.client[i] !== client) {
       flushChunk();
-      client = call.bulk.client;
+      client = calls.client[i];
     }
     out ??= new Writer(CHUNK_BYTES + 4096);
     const before = out.pos;
     let answer: NeedsNames | undefined;
     try {
-      answer = preparer.prepareBatch(method, args, out, names);
+      answer = preparer.prepareBatch(calls.fn[i].name, calls.args(i), out, names);
     } catch (error) {
       out.pos = before;
       results[i] = { ok: false, error: error as Error };
+      calls.release(i, DONE);
       continue;
     }
     if (answer) {
@@ -253,6 +314,7 @@ async function sendBulk(target: object, calls: Call[], results: BatchResult[], s
       const failed = answer.needs.find((n) => failedNames.has(n));
       if (failed !== undefined) {
         results[i] = { ok: false, error: failedNames.get(failed)! };
+        calls.release(i, DONE);
         continue;
       }
       flushChunk(); // nothing to hold back while the names are looked up
@@ -261,7 +323,7 @@ async function sendBulk(target: object, calls: Call[], results: BatchResult[], s
       continue;
     }
     indexes.push(i);
-    calls[i] = WRITTEN;
+    calls.release(i, DONE);
     if (out.pos >= CHUNK_BYTES || indexes.length >= CHUNK_MESSAGES) {
       flushChunk();
       // Let the engine send it now (it flushes in a microtask), and stay
@@ -314,7 +376,22 @@ function mirror(
         const value = (target as Record<PropertyKey, unknown>)[key];
         let out: unknown;
         if (typeof value === 'function') {
-          out = (...args: unknown[]) => record(value as (...a: unknown[]) => unknown, target, args);
+          // One scratch array for every call's arguments: the recording copies them out.
+          const scratch: unknown[] = [];
+          out = function (this: unknown, a0: unknown, a1: unknown, a2: unknown, a3: unknown) {
+            const n = arguments.length;
+            if (n > 4) {
+              // eslint-disable-next-line prefer-rest-params -- a rest array per call is what this avoids
+              record(value as Fn, target, Array.prototype.slice.call(arguments));
+              return;
+            }
+            scratch[0] = a0;
+            scratch[1] = a1;
+            scratch[2] = a2;
+            scratch[3] = a3;
+            scratch.length = n;
+            record(value as Fn, target, scratch);
+          };
         } else if (typeof value === 'object' && value !== null) {
           out = mirror(value, record);
         }

@@ -10,7 +10,7 @@
  * time and always drains it to NLMSG_DONE.
  */
 import { constants as osConstants } from 'node:os';
-import { NetlinkError, abortError, closedError, DecodeError } from '../errors';
+import { NetlinkError, abortError, closedError } from '../errors';
 import { native, type NativeNetlinkSocket } from '../native';
 import {
   NETLINK_CAP_ACK,
@@ -37,7 +37,7 @@ import {
   SO_SNDBUFFORCE,
 } from '../netlink/constants';
 import { forEachAttribute, align4 } from '../netlink/attributes';
-import { forEachMessage, NLMSG_HDRLEN } from '../netlink/message';
+import { NLMSG_HDRLEN } from '../netlink/message';
 
 /** Called for each reply message (not ACKs or DONE) of a request. */
 export type ReplyHandler = (buf: Buffer, offset: number, length: number, type: number, flags: number) => void;
@@ -717,13 +717,22 @@ export class NetlinkClient {
     for (let i = 0; i < 2 * count; i += 2) {
       const end = start + meta[i];
       const nsid = meta[i + 1];
-      try {
-        forEachMessage(data, start, end, (off, type, flags, seq, length) =>
-          this.onMessage(data, off, type, flags, seq, length, nsid),
+      // The messages of one datagram, walked here rather than through a
+      // callback: a batch's ACKs are one datagram each.
+      for (let pos = start; pos + NLMSG_HDRLEN <= end; ) {
+        const length = data.readUInt32LE(pos);
+        // A message we cannot frame: nothing after it in the datagram can be matched.
+        if (length < NLMSG_HDRLEN || pos + length > end) break;
+        this.onMessage(
+          data,
+          pos,
+          data.readUInt16LE(pos + 4),
+          data.readUInt16LE(pos + 6),
+          data.readUInt32LE(pos + 8),
+          length,
+          nsid,
         );
-      } catch (error) {
-        // A datagram we cannot even frame: nothing in it can be matched.
-        if (!(error instanceof DecodeError)) throw error;
+        pos += align4(length);
       }
       start = end;
     }

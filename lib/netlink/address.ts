@@ -171,13 +171,30 @@ export function parsePrefix(text: string, defaultFamily: 4 | 6 = 4): ParsedPrefi
   if (text === 'default')
     return { family: defaultFamily, bytes: Buffer.alloc(defaultFamily === 4 ? 4 : 16), prefixLength: 0 };
   const slash = text.indexOf('/');
-  const ip = parseIP(slash === -1 ? text : text.slice(0, slash));
-  if (!ip) return null;
-  const max = ip.family === 4 ? 32 : 128;
-  if (slash === -1) return { ...ip, prefixLength: max };
-  const lenText = text.slice(slash + 1);
-  if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText)) return null;
-  const prefixLength = Number(lenText);
+  // IPv4 without a substring (this runs per address of a batch)
+  const v4 = parseIPv4Value(text, 0, slash === -1 ? text.length : slash);
+  let family: 4 | 6;
+  let bytes: Buffer;
+  if (v4 >= 0) {
+    family = 4;
+    bytes = Buffer.allocUnsafe(4);
+    bytes.writeUInt32BE(v4, 0);
+  } else {
+    const ip = parseIP(slash === -1 ? text : text.slice(0, slash));
+    if (!ip) return null;
+    ({ family, bytes } = ip);
+  }
+  const max = family === 4 ? 32 : 128;
+  if (slash === -1) return { family, bytes, prefixLength: max };
+  // '0' or a decimal without a leading zero, at most 3 digits
+  const digits = text.length - slash - 1;
+  if (digits < 1 || digits > 3 || (digits > 1 && text.charCodeAt(slash + 1) === 48)) return null;
+  let prefixLength = 0;
+  for (let i = slash + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return null;
+    prefixLength = prefixLength * 10 + c;
+  }
   if (prefixLength > max) return null;
-  return { ...ip, prefixLength };
+  return { family, bytes, prefixLength };
 }

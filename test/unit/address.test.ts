@@ -49,6 +49,29 @@ describe('prefixes and MACs', () => {
     expect(parsePrefix('10.0.0.0/33')).toBeNull();
     expect(parsePrefix('10.0.0.0/0x1')).toBeNull();
   });
+  it('refuses prefix lengths that are not plain decimals, and IPv4 parts out of range', () => {
+    for (const bad of [
+      '10.0.0.0/',
+      '10.0.0.0/01',
+      '10.0.0.0/00',
+      '10.0.0.0/-1',
+      '10.0.0.0/ 8',
+      '10.0.0.0/8 ',
+      '10.0.0.0//8',
+      '10.0.0.0/8/8',
+      '10.0.0.0/1000',
+      '::/129',
+      '256.0.0.0/8',
+      '01.0.0.0/8',
+      '1.2.3/8',
+      '/8',
+    ]) {
+      expect([bad, parsePrefix(bad)]).toEqual([bad, null]);
+    }
+    expect(parsePrefix('10.0.0.0/0')?.prefixLength).toBe(0);
+    expect(parsePrefix('::/128')?.prefixLength).toBe(128);
+    expect(parsePrefix('255.255.255.255/32')?.bytes).toEqual(Buffer.from([255, 255, 255, 255]));
+  });
   it('formats and parses MACs', () => {
     expect(formatMac(Buffer.from('02fc00000001', 'hex'))).toBe('02:fc:00:00:00:01');
     expect(parseMac('AA:bb:cc:dd:ee:ff')?.toString('hex')).toBe('aabbccddeeff');
