@@ -719,7 +719,7 @@ export class NetlinkClient {
       const nsid = meta[i + 1];
       // The messages of one datagram, walked here rather than through a
       // callback: a batch's ACKs are one datagram each.
-      for (let pos = start; pos + NLMSG_HDRLEN <= end; ) {
+      for (let pos = start; pos + NLMSG_HDRLEN <= end;) {
         const length = data.readUInt32LE(pos);
         // A message we cannot frame: nothing after it in the datagram can be matched.
         if (length < NLMSG_HDRLEN || pos + length > end) break;
