@@ -49,7 +49,11 @@ export interface NeedsNames {
  * datagram instead of one per request.
  */
 interface Preparer {
-  /** The socket the call's request goes to if it can go in bulk, else undefined (the call is made). */
+  /**
+   * The socket the call's request goes to if it can go in bulk, else
+   * undefined (the call is made). `args` has four slots whatever the call
+   * was given (more only for longer calls); it is reused: never keep it.
+   */
   canPrepare(method: string, args: unknown[]): NetlinkClient | undefined;
   /**
    * Appends the call's request to `out`, or says which interface names it
@@ -97,37 +101,45 @@ class Recording {
   readonly more = new Map<number, unknown[]>();
   readonly failures = new Map<number, Error>();
   /** Scratch for handing one call's arguments over; never kept by the callee. */
-  private readonly scratch: unknown[] = [];
+  private readonly scratch: unknown[] = [undefined, undefined, undefined, undefined];
 
   get length(): number {
     return this.kind.length;
   }
 
-  add(kind: number, fn: Fn, self: unknown, client: NetlinkClient | undefined, args: unknown[]): void {
+  /** Records a call; `args` is copied out of (argc of its slots count; more than four: all of it, kept). */
+  add(kind: number, fn: Fn, self: unknown, client: NetlinkClient | undefined, args: unknown[], argc: number): void {
     const i = this.kind.length;
     this.kind.push(kind);
     this.fn.push(fn);
     this.self.push(self);
     this.client.push(client);
-    this.argc.push(args.length);
-    this.a0.push(args[0]);
-    this.a1.push(args[1]);
-    this.a2.push(args[2]);
-    this.a3.push(args[3]);
-    if (args.length > 4) this.more.set(i, args.slice());
+    this.argc.push(argc);
+    this.a0.push(argc > 0 ? args[0] : undefined);
+    this.a1.push(argc > 1 ? args[1] : undefined);
+    this.a2.push(argc > 2 ? args[2] : undefined);
+    this.a3.push(argc > 3 ? args[3] : undefined);
+    if (argc > 4) this.more.set(i, args);
   }
 
-  /** Call i's arguments, in the scratch array (valid until the next call). */
-  args(i: number): unknown[] {
+  /**
+   * Call i's arguments for a preparer: four slots (those not given are
+   * undefined), in a scratch array valid until the next call.
+   */
+  slots(i: number): unknown[] {
     const more = this.more.get(i);
     if (more) return more;
     const s = this.scratch;
-    s.length = this.argc[i];
-    if (s.length > 0) s[0] = this.a0[i];
-    if (s.length > 1) s[1] = this.a1[i];
-    if (s.length > 2) s[2] = this.a2[i];
-    if (s.length > 3) s[3] = this.a3[i];
+    s[0] = this.a0[i];
+    s[1] = this.a1[i];
+    s[2] = this.a2[i];
+    s[3] = this.a3[i];
     return s;
+  }
+
+  /** Call i's arguments as given, in an array of their own. */
+  args(i: number): unknown[] {
+    return this.more.get(i) ?? [this.a0[i], this.a1[i], this.a2[i], this.a3[i]].slice(0, this.argc[i]);
   }
 
   /** Lets go of call i's arguments. */
@@ -160,7 +172,7 @@ export async function runBatch<T extends object>(
   // on the ones before. stopOnError needs each outcome before the next
   // request: not then.
   const bulk = !options.stopOnError;
-  const builder = mirror(target, (fn, self, args) => {
+  const builder = mirror(target, (fn, self, args, argc) => {
     if (!recording) throw new Error('batch(): the builder was used after the batch callback returned');
     const preparer = self as Partial<Preparer>;
     if (bulk && typeof preparer.canPrepare === 'function') {
@@ -169,16 +181,16 @@ export async function runBatch<T extends object>(
         client = preparer.canPrepare(fn.name, args);
       } catch (error) {
         // e.g. a closed handle: the call would have rejected
-        calls.add(FAILED, fn, self, undefined, []);
+        calls.add(FAILED, fn, self, undefined, args, 0);
         calls.failures.set(calls.length - 1, error as Error);
         return;
       }
       if (client) {
-        calls.add(BULK, fn, self, client, args);
+        calls.add(BULK, fn, self, client, args, argc);
         return;
       }
     }
-    calls.add(RUN, fn, self, undefined, args);
+    calls.add(RUN, fn, self, undefined, args, argc);
   }) as Batched<T>;
   try {
     await build(builder);
@@ -302,7 +314,7 @@ async function sendBulk(target: object, calls: Recording, results: BatchResult[]
     const before = out.pos;
     let answer: NeedsNames | undefined;
     try {
-      answer = preparer.prepareBatch(calls.fn[i].name, calls.args(i), out, names);
+      answer = preparer.prepareBatch(calls.fn[i].name, calls.slots(i), out, names);
     } catch (error) {
       out.pos = before;
       results[i] = { ok: false, error: error as Error };
@@ -326,10 +338,13 @@ async function sendBulk(target: object, calls: Recording, results: BatchResult[]
     calls.release(i, DONE);
     if (out.pos >= CHUNK_BYTES || indexes.length >= CHUNK_MESSAGES) {
       flushChunk();
-      // Let the engine send it now (it flushes in a microtask), and stay
-      // a bounded number of datagrams ahead of the kernel's answers.
+      // Let the engine send it, and read the ACKs that came meanwhile: they
+      // free the receive window the sender thread needs to go on (one
+      // event-loop turn per datagram, not a microtask, or the thread would
+      // wait for them while the next datagrams are written). Stay a bounded
+      // number of datagrams ahead of the kernel's answers.
       if (sent.length - settledHead >= CHUNKS_AHEAD) await sent[settledHead++];
-      else await Promise.resolve();
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
   flushChunk();
@@ -362,42 +377,60 @@ function notSentError(cause: Error): Error {
   return error;
 }
 
-/** A builder object: the same shape as `target`, every function recorded instead of awaited. */
-function mirror(
-  target: object,
-  record: (fn: (...args: unknown[]) => unknown, self: unknown, args: unknown[]) => void,
-): object {
-  const cache = new Map<PropertyKey, unknown>();
-  return new Proxy(
-    {},
-    {
-      get(_t, key) {
-        if (cache.has(key)) return cache.get(key);
+/**
+ * A builder object: the same shape as `target`, every function recorded
+ * instead of awaited. Plain objects whose properties become data
+ * properties on first use (a Proxy's trap ran on every `b.route` of a
+ * 100k-call loop). `record` gets the arguments in one array it must copy
+ * out of (it is reused), with argc.
+ */
+function mirror(target: object, record: (fn: Fn, self: unknown, args: unknown[], argc: number) => void): object {
+  const out: Record<PropertyKey, unknown> = {};
+  for (const key of memberNames(target)) {
+    Object.defineProperty(out, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
         const value = (target as Record<PropertyKey, unknown>)[key];
-        let out: unknown;
-        if (typeof value === 'function') {
-          // One scratch array for every call's arguments: the recording copies them out.
-          const scratch: unknown[] = [];
-          out = function (this: unknown, a0: unknown, a1: unknown, a2: unknown, a3: unknown) {
-            const n = arguments.length;
-            if (n > 4) {
-              // eslint-disable-next-line prefer-rest-params -- a rest array per call is what this avoids
-              record(value as Fn, target, Array.prototype.slice.call(arguments));
-              return;
-            }
-            scratch[0] = a0;
-            scratch[1] = a1;
-            scratch[2] = a2;
-            scratch[3] = a3;
-            scratch.length = n;
-            record(value as Fn, target, scratch);
-          };
-        } else if (typeof value === 'object' && value !== null) {
-          out = mirror(value, record);
-        }
-        cache.set(key, out);
-        return out;
+        let made: unknown;
+        if (typeof value === 'function') made = recorder(value as Fn, target, record);
+        else if (typeof value === 'object' && value !== null) made = mirror(value, record);
+        Object.defineProperty(out, key, { value: made, enumerable: true });
+        return made;
       },
-    },
-  );
+    });
+  }
+  return out;
+}
+
+/** Own and inherited property names (methods live on prototypes), but not Object's. */
+function memberNames(target: object): Set<PropertyKey> {
+  const names = new Set<PropertyKey>();
+  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Reflect.ownKeys(o)) if (key !== 'constructor') names.add(key);
+  }
+  return names;
+}
+
+function recorder(
+  fn: Fn,
+  self: object,
+  record: (fn: Fn, self: unknown, args: unknown[], argc: number) => void,
+): (...args: unknown[]) => void {
+  // Four slots, written for every call, never resized: only argc says how many were given.
+  const scratch: unknown[] = [undefined, undefined, undefined, undefined];
+  return function (this: unknown, a0: unknown, a1: unknown, a2: unknown, a3: unknown) {
+    const n = arguments.length;
+    if (n > 4) {
+      // eslint-disable-next-line prefer-rest-params -- a rest array per call is what this avoids
+      const all = Array.prototype.slice.call(arguments) as unknown[];
+      record(fn, self, all, n);
+      return;
+    }
+    scratch[0] = a0;
+    scratch[1] = a1;
+    scratch[2] = a2;
+    scratch[3] = a3;
+    record(fn, self, scratch, n);
+  };
 }
