@@ -5,15 +5,17 @@
 // reference) against the fixed-shape one link.list() uses (decodeLink).
 //
 //   node bench/decode-links.js [N]          as root; N warm passes (default 200)
-//   node bench/decode-links.js --capture FILE
-//   node bench/decode-links.js --decode FILE generic|direct N
+//   node bench/decode-links.js --capture FILE NETNS   (one link dump of NETNS into FILE)
+//   node bench/decode-links.js --decode FILE generic|direct N   (one process's timing, JSON)
 //
 // Without options it makes a throwaway namespace with 1000 veth pairs
 // (`ip -batch`, as bench/run.js freshNs does), captures one RTM_GETLINK
 // dump of it with the library's own socket (2001 messages: the veths and
 // lo), deletes the namespace, then times each decoder in a fresh Node
 // process: the first pass over the dump (cold: nothing compiled yet), then
-// N passes (warm), and prints µs per link. It also runs
+// N passes (warm: the median pass), and prints µs per link, then the
+// median over 7 such processes per decoder (the machine is shared: single
+// runs vary by 2x). It also runs
 // `bench/rtnl-worker.js NS dump-links` (link.list() end to end, one
 // warm-up call) in the namespace before deleting it. Needs `npm run
 // build:ts` (it loads dist/).
@@ -74,6 +76,9 @@ function decodeMode(file, which, passes) {
   process.stdout.write(JSON.stringify({ which, links: spans.length, coldUs, warmUs }) + '\n');
 }
 
+const ROUNDS = 7;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 function run(cmd, args, input) {
   return execFileSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'] });
 }
@@ -94,25 +99,39 @@ async function main() {
     for (let i = 0; i < 1000; i++) lines.push(`link add d${2 * i} type veth peer name d${2 * i + 1}`);
     run('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
     fs.writeFileSync(file, Buffer.concat(await capture(ns)));
-    for (let i = 0; i < 3; i++) {
+    const workerMs = [];
+    for (let i = 0; i < ROUNDS; i++) {
       const worker = spawnSync(process.execPath, [path.join(__dirname, 'rtnl-worker.js'), ns, 'dump-links'], {
         encoding: 'utf8',
       });
       const r = JSON.parse(worker.stdout);
+      workerMs.push(r.seconds * 1e3);
       console.log(`rtnl-worker dump-links: ${(r.seconds * 1e3).toFixed(1)} ms for ${r.count} links`);
     }
+    console.log(
+      `rtnl-worker dump-links median of ${ROUNDS}: ${median(workerMs).toFixed(1)} ms (min ${Math.min(...workerMs).toFixed(1)})`,
+    );
   } finally {
     run('ip', ['netns', 'del', ns]);
   }
   try {
-    for (let i = 0; i < 3; i++) {
+    const results = { generic: [], direct: [] };
+    for (let i = 0; i < ROUNDS; i++) {
       for (const which of ['generic', 'direct']) {
-        const out = run(process.execPath, [__filename, '--decode', file, which, String(passes)]);
-        const r = JSON.parse(out);
+        const r = JSON.parse(run(process.execPath, [__filename, '--decode', file, which, String(passes)]));
+        results[which].push(r);
         console.log(
           `${which.padEnd(8)} ${r.links} links: cold ${r.coldUs.toFixed(2)} µs/link, warm ${r.warmUs.toFixed(2)} µs/link`,
         );
       }
+    }
+    for (const [which, rs] of Object.entries(results)) {
+      const cold = rs.map((r) => r.coldUs);
+      const warm = rs.map((r) => r.warmUs);
+      console.log(
+        `${which.padEnd(8)} median of ${ROUNDS} processes: cold ${median(cold).toFixed(2)} µs/link ` +
+          `(min ${Math.min(...cold).toFixed(2)}), warm ${median(warm).toFixed(2)} µs/link (min ${Math.min(...warm).toFixed(2)})`,
+      );
     }
   } finally {
     fs.rmSync(file, { force: true });

@@ -596,47 +596,76 @@ const FIELD_OF_TYPE = (() => {
 })();
 
 /**
- * Decodes one RTM_NEWLINK message (at `offset`, `length` bytes) into a Link.
- *
- * One pass over the attributes into locals, then one object built in a
- * fixed order (so every Link of a dump shares V8's hidden class): a dump
- * of 2000 links spent half its time in the generic schema walk. The output
- * is decodeLinkGeneric's, key order included (test/unit/link-decode.test.ts).
- *
- * @example
- * const link = decodeLink(reply, 0, reply.length) // { index: 1, name: 'lo', ... }
+ * What one pass over a link's attributes found (undefined: absent; afSpec:
+ * offset of IFLA_AF_SPEC, or -1).
  */
-export function decodeLink(buf: Buffer, offset: number, length: number): Link {
-  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
-  const body = offset + NLMSG_HDRLEN;
-  const linkType = buf.readUInt16LE(body + 2);
-  const index = buf.readInt32LE(body + 4);
-  const flags = buf.readUInt32LE(body + 8);
-  let name: string | undefined;
-  let operstate: number | undefined;
-  let mtu: number | undefined;
-  let mac: string | undefined;
-  let broadcast: string | undefined;
-  let master: number | undefined;
-  let parent: number | undefined;
-  let netnsId: number | undefined;
-  let alias: string | undefined;
-  let altNames: string[] | undefined;
-  let txQueueLen: number | undefined;
-  let qdisc: string | undefined;
-  let group: number | undefined;
-  let promiscuity: number | undefined;
-  let allmulti: number | undefined;
-  let minMtu: number | undefined;
-  let maxMtu: number | undefined;
-  let numTxQueues: number | undefined;
-  let numRxQueues: number | undefined;
-  let carrier: number | undefined;
-  let stats: LinkStats | undefined;
-  let info: LinkInfoParts | undefined;
-  let afSpec = -1;
-  const end = offset + length;
-  let pos = body + IFINFOMSG_LEN;
+class LinkAttributes {
+  name: string | undefined = undefined;
+  operstate: number | undefined = undefined;
+  mtu: number | undefined = undefined;
+  mac: string | undefined = undefined;
+  broadcast: string | undefined = undefined;
+  master: number | undefined = undefined;
+  parent: number | undefined = undefined;
+  netnsId: number | undefined = undefined;
+  alias: string | undefined = undefined;
+  altNames: string[] | undefined = undefined;
+  txQueueLen: number | undefined = undefined;
+  qdisc: string | undefined = undefined;
+  group: number | undefined = undefined;
+  promiscuity: number | undefined = undefined;
+  allmulti: number | undefined = undefined;
+  minMtu: number | undefined = undefined;
+  maxMtu: number | undefined = undefined;
+  numTxQueues: number | undefined = undefined;
+  numRxQueues: number | undefined = undefined;
+  carrier: number | undefined = undefined;
+  stats: LinkStats | undefined = undefined;
+  info: LinkInfoParts | undefined = undefined;
+  afSpec = -1;
+
+  reset(): void {
+    this.name = undefined;
+    this.operstate = undefined;
+    this.mtu = undefined;
+    this.mac = undefined;
+    this.broadcast = undefined;
+    this.master = undefined;
+    this.parent = undefined;
+    this.netnsId = undefined;
+    this.alias = undefined;
+    this.altNames = undefined;
+    this.txQueueLen = undefined;
+    this.qdisc = undefined;
+    this.group = undefined;
+    this.promiscuity = undefined;
+    this.allmulti = undefined;
+    this.minMtu = undefined;
+    this.maxMtu = undefined;
+    this.numTxQueues = undefined;
+    this.numRxQueues = undefined;
+    this.carrier = undefined;
+    this.stats = undefined;
+    this.info = undefined;
+    this.afSpec = -1;
+  }
+}
+
+/**
+ * Reused by every decodeLink call (reset first; nothing it calls decodes a
+ * link): the walk's results stay out of the Link under construction.
+ */
+const scratch = new LinkAttributes();
+
+/**
+ * The attribute walk of decodeLink, apart from building the Link: V8
+ * optimizes this big loop once, while the Link's shape varies by link (lo
+ * has no kind, a port has portInfo, ...): a Link of a shape the optimized
+ * code had not seen deoptimizes only the small builder, not this loop.
+ * Recompiling the loop took ~20 ms, longer than the dump being decoded.
+ */
+function readLinkAttributes(buf: Buffer, start: number, end: number, a: LinkAttributes): void {
+  let pos = start;
   while (pos + 4 <= end) {
     // Inlined byte loads: until V8 has compiled this loop, every call costs.
     const len = buf[pos] | (buf[pos + 1] << 8);
@@ -651,121 +680,143 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
     const size = len - 4;
     switch (field) {
       case 1: // IFLA_IFNAME
-        name = stringOf(buf, off, off + size);
+        a.name = stringOf(buf, off, off + size);
         break;
       case 2: // IFLA_OPERSTATE
         if (size < 1) throw new DecodeError(`operstate: u8 attribute with ${size} bytes`);
-        operstate = buf[off];
+        a.operstate = buf[off];
         break;
       case 3: // IFLA_MTU
-        mtu = u32Of(buf, off, size, 'mtu');
+        a.mtu = u32Of(buf, off, size, 'mtu');
         break;
       case 4: // IFLA_LINKINFO
-        info = linkInfoOf(buf, off, off + size);
+        a.info = linkInfoOf(buf, off, off + size);
         break;
       case 5: // IFLA_ADDRESS
-        mac = formatMac(buf, off, size);
+        a.mac = formatMac(buf, off, size);
         break;
       case 6: // IFLA_BROADCAST
-        broadcast = formatMac(buf, off, size);
+        a.broadcast = formatMac(buf, off, size);
         break;
       case 7: // IFLA_MASTER
-        master = u32Of(buf, off, size, 'master');
+        a.master = u32Of(buf, off, size, 'master');
         break;
       case 8: // IFLA_LINK
-        parent = u32Of(buf, off, size, 'link');
+        a.parent = u32Of(buf, off, size, 'link');
         break;
       case 9: // IFLA_LINK_NETNSID
         if (size < 4) throw new DecodeError(`linkNetnsid: s32 attribute with ${size} bytes`);
-        netnsId = buf.readInt32LE(off);
+        a.netnsId = buf.readInt32LE(off);
         break;
       case 10: // IFLA_IFALIAS
-        alias = stringOf(buf, off, off + size);
+        a.alias = stringOf(buf, off, off + size);
         break;
       case 11: // IFLA_PROP_LIST
-        altNames = altNamesOf(buf, off, off + size);
+        a.altNames = altNamesOf(buf, off, off + size);
         break;
       case 12: // IFLA_TXQLEN
-        txQueueLen = u32Of(buf, off, size, 'txqlen');
+        a.txQueueLen = u32Of(buf, off, size, 'txqlen');
         break;
       case 13: // IFLA_QDISC
-        qdisc = stringOf(buf, off, off + size);
+        a.qdisc = stringOf(buf, off, off + size);
         break;
       case 14: // IFLA_GROUP
-        group = u32Of(buf, off, size, 'group');
+        a.group = u32Of(buf, off, size, 'group');
         break;
       case 15: // IFLA_PROMISCUITY
-        promiscuity = u32Of(buf, off, size, 'promiscuity');
+        a.promiscuity = u32Of(buf, off, size, 'promiscuity');
         break;
       case 16: // IFLA_ALLMULTI
-        allmulti = u32Of(buf, off, size, 'allmulti');
+        a.allmulti = u32Of(buf, off, size, 'allmulti');
         break;
       case 17: // IFLA_MIN_MTU
-        minMtu = u32Of(buf, off, size, 'minMtu');
+        a.minMtu = u32Of(buf, off, size, 'minMtu');
         break;
       case 18: // IFLA_MAX_MTU
-        maxMtu = u32Of(buf, off, size, 'maxMtu');
+        a.maxMtu = u32Of(buf, off, size, 'maxMtu');
         break;
       case 19: // IFLA_NUM_TX_QUEUES
-        numTxQueues = u32Of(buf, off, size, 'numTxQueues');
+        a.numTxQueues = u32Of(buf, off, size, 'numTxQueues');
         break;
       case 20: // IFLA_NUM_RX_QUEUES
-        numRxQueues = u32Of(buf, off, size, 'numRxQueues');
+        a.numRxQueues = u32Of(buf, off, size, 'numRxQueues');
         break;
       case 21: // IFLA_CARRIER
         if (size < 1) throw new DecodeError(`carrier: u8 attribute with ${size} bytes`);
-        carrier = buf[off];
+        a.carrier = buf[off];
         break;
       case 22: // IFLA_STATS64
-        stats = stats64Of(buf, off, size);
+        a.stats = stats64Of(buf, off, size);
         break;
       case 23: // IFLA_AF_SPEC
-        afSpec = pos;
+        a.afSpec = pos;
         break;
     }
     pos += (len + 3) & ~3;
   }
+}
+
+/**
+ * Decodes one RTM_NEWLINK message (at `offset`, `length` bytes) into a Link.
+ *
+ * One pass over the attributes (readLinkAttributes), then one object built
+ * in a fixed order (so Links of one kind share V8's hidden class): a dump
+ * of 2000 links spent half its time in the generic schema walk. The output
+ * is decodeLinkGeneric's, key order included (test/unit/link-decode.test.ts).
+ *
+ * @example
+ * const link = decodeLink(reply, 0, reply.length) // { index: 1, name: 'lo', ... }
+ */
+export function decodeLink(buf: Buffer, offset: number, length: number): Link {
+  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
+  const body = offset + NLMSG_HDRLEN;
+  const linkType = buf.readUInt16LE(body + 2);
+  const index = buf.readInt32LE(body + 4);
+  const flags = buf.readUInt32LE(body + 8);
+  const a = scratch;
+  a.reset();
+  readLinkAttributes(buf, body + IFINFOMSG_LEN, offset + length, a);
   const link: Link = {
     index,
-    name: name ?? '',
+    name: a.name ?? '',
     up: (flags & IFF_UP) !== 0,
-    operstate: operstate === undefined ? 'UNKNOWN' : (OPERSTATES[operstate] ?? String(operstate)),
-    mtu: mtu ?? 0,
+    operstate: a.operstate === undefined ? 'UNKNOWN' : (OPERSTATES[a.operstate] ?? String(a.operstate)),
+    mtu: a.mtu ?? 0,
     flags: flagNames(flags),
     linkType,
   };
-  if (info?.kind !== undefined) link.kind = info.kind;
-  if (mac !== undefined) link.mac = mac;
-  if (broadcast !== undefined) link.broadcast = broadcast;
-  if (master !== undefined) link.master = master;
-  if (parent !== undefined && parent !== index) link.parentIndex = parent;
-  if (netnsId !== undefined) link.netnsId = netnsId;
-  if (alias !== undefined) link.alias = alias;
-  if (altNames !== undefined) link.altNames = altNames;
-  if (txQueueLen !== undefined) link.txQueueLen = txQueueLen;
-  if (qdisc !== undefined) link.qdisc = qdisc;
-  if (group !== undefined) link.group = group;
-  if (promiscuity !== undefined) link.promiscuity = promiscuity;
-  if (allmulti !== undefined) link.allmulti = allmulti;
-  if (minMtu !== undefined) link.minMtu = minMtu;
-  if (maxMtu !== undefined) link.maxMtu = maxMtu;
-  if (numTxQueues !== undefined) link.numTxQueues = numTxQueues;
-  if (numRxQueues !== undefined) link.numRxQueues = numRxQueues;
-  if (carrier !== undefined) link.carrier = carrier === 1;
-  if (stats !== undefined) link.stats = stats;
-  if (info !== undefined) {
-    if (Buffer.isBuffer(info.data)) link.rawInfo = info.data.toString('hex');
-    else if (info.data !== undefined) {
-      const data = info.data as Record<string, unknown>;
+  if (a.info?.kind !== undefined) link.kind = a.info.kind;
+  if (a.mac !== undefined) link.mac = a.mac;
+  if (a.broadcast !== undefined) link.broadcast = a.broadcast;
+  if (a.master !== undefined) link.master = a.master;
+  if (a.parent !== undefined && a.parent !== index) link.parentIndex = a.parent;
+  if (a.netnsId !== undefined) link.netnsId = a.netnsId;
+  if (a.alias !== undefined) link.alias = a.alias;
+  if (a.altNames !== undefined) link.altNames = a.altNames;
+  if (a.txQueueLen !== undefined) link.txQueueLen = a.txQueueLen;
+  if (a.qdisc !== undefined) link.qdisc = a.qdisc;
+  if (a.group !== undefined) link.group = a.group;
+  if (a.promiscuity !== undefined) link.promiscuity = a.promiscuity;
+  if (a.allmulti !== undefined) link.allmulti = a.allmulti;
+  if (a.minMtu !== undefined) link.minMtu = a.minMtu;
+  if (a.maxMtu !== undefined) link.maxMtu = a.maxMtu;
+  if (a.numTxQueues !== undefined) link.numTxQueues = a.numTxQueues;
+  if (a.numRxQueues !== undefined) link.numRxQueues = a.numRxQueues;
+  if (a.carrier !== undefined) link.carrier = a.carrier === 1;
+  if (a.stats !== undefined) link.stats = a.stats;
+  if (a.info !== undefined) {
+    if (Buffer.isBuffer(a.info.data)) link.rawInfo = a.info.data.toString('hex');
+    else if (a.info.data !== undefined) {
+      const data = a.info.data as Record<string, unknown>;
       link.info = link.kind === 'vxlan' ? vxlanFromKernel(data) : data;
     }
   }
-  const mode = afSpec < 0 ? undefined : addrGenModeOf(buf, afSpec);
+  const mode = a.afSpec < 0 ? undefined : addrGenModeOf(buf, a.afSpec);
   if (mode !== undefined) link.addrGenMode = ADDR_GEN_MODE_NAMES[mode] ?? mode;
-  if (info !== undefined) {
-    if (info.slaveKind !== undefined) link.portKind = info.slaveKind;
-    if (Buffer.isBuffer(info.slaveData)) link.rawPortInfo = info.slaveData.toString('hex');
-    else if (info.slaveData !== undefined) link.portInfo = info.slaveData as Record<string, unknown>;
+  if (a.info !== undefined) {
+    if (a.info.slaveKind !== undefined) link.portKind = a.info.slaveKind;
+    if (Buffer.isBuffer(a.info.slaveData)) link.rawPortInfo = a.info.slaveData.toString('hex');
+    else if (a.info.slaveData !== undefined) link.portInfo = a.info.slaveData as Record<string, unknown>;
   }
   return link;
 }
