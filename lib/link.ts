@@ -426,6 +426,39 @@ let stats64Struct: StructCodec | undefined;
 /** sizeof(struct rtnl_link_stats64) as the spec knows it: 25 u64 counters. */
 const STATS64_LEN = 25 * 8;
 const STATS64_SCRATCH = new Float64Array(25);
+/**
+ * Every counter 0, in the struct's order: copied for each link and then
+ * stored into (V8 compiles that in a quarter of the time a 25-field
+ * literal of computed values takes: ~5 vs ~18 ms, during which a fresh
+ * process decodes its first dump unoptimized).
+ */
+const STATS64_ZERO: LinkStats = {
+  rxPackets: 0,
+  txPackets: 0,
+  rxBytes: 0,
+  txBytes: 0,
+  rxErrors: 0,
+  txErrors: 0,
+  rxDropped: 0,
+  txDropped: 0,
+  multicast: 0,
+  collisions: 0,
+  rxLengthErrors: 0,
+  rxOverErrors: 0,
+  rxCrcErrors: 0,
+  rxFrameErrors: 0,
+  rxFifoErrors: 0,
+  rxMissedErrors: 0,
+  txAbortedErrors: 0,
+  txCarrierErrors: 0,
+  txFifoErrors: 0,
+  txHeartbeatErrors: 0,
+  txWindowErrors: 0,
+  rxCompressed: 0,
+  txCompressed: 0,
+  rxNohandler: 0,
+  rxOtherhostDropped: 0,
+};
 const TWO_32 = 2 ** 32;
 
 // Byte loads, not Buffer#readUInt32LE (which checks its argument and
@@ -477,33 +510,33 @@ function stats64Of(buf: Buffer, off: number, size: number): LinkStats {
     const hi = (buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) | (buf[at + 7] << 24)) >>> 0;
     v[i] = hi * TWO_32 + lo;
   }
-  return {
-    rxPackets: v[0],
-    txPackets: v[1],
-    rxBytes: v[2],
-    txBytes: v[3],
-    rxErrors: v[4],
-    txErrors: v[5],
-    rxDropped: v[6],
-    txDropped: v[7],
-    multicast: v[8],
-    collisions: v[9],
-    rxLengthErrors: v[10],
-    rxOverErrors: v[11],
-    rxCrcErrors: v[12],
-    rxFrameErrors: v[13],
-    rxFifoErrors: v[14],
-    rxMissedErrors: v[15],
-    txAbortedErrors: v[16],
-    txCarrierErrors: v[17],
-    txFifoErrors: v[18],
-    txHeartbeatErrors: v[19],
-    txWindowErrors: v[20],
-    rxCompressed: v[21],
-    txCompressed: v[22],
-    rxNohandler: v[23],
-    rxOtherhostDropped: v[24],
-  };
+  const out = { ...STATS64_ZERO };
+  out.rxPackets = v[0];
+  out.txPackets = v[1];
+  out.rxBytes = v[2];
+  out.txBytes = v[3];
+  out.rxErrors = v[4];
+  out.txErrors = v[5];
+  out.rxDropped = v[6];
+  out.txDropped = v[7];
+  out.multicast = v[8];
+  out.collisions = v[9];
+  out.rxLengthErrors = v[10];
+  out.rxOverErrors = v[11];
+  out.rxCrcErrors = v[12];
+  out.rxFrameErrors = v[13];
+  out.rxFifoErrors = v[14];
+  out.rxMissedErrors = v[15];
+  out.txAbortedErrors = v[16];
+  out.txCarrierErrors = v[17];
+  out.txFifoErrors = v[18];
+  out.txHeartbeatErrors = v[19];
+  out.txWindowErrors = v[20];
+  out.rxCompressed = v[21];
+  out.txCompressed = v[22];
+  out.rxNohandler = v[23];
+  out.rxOtherhostDropped = v[24];
+  return out;
 }
 
 /** IFLA_PROP_LIST's alternative names (undefined when it has none). */
