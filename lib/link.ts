@@ -629,10 +629,15 @@ const FIELD_OF_TYPE = (() => {
 })();
 
 /**
- * What one pass over a link's attributes found (undefined: absent; afSpec:
- * offset of IFLA_AF_SPEC, or -1).
+ * What one pass over a link message found: ifinfomsg, then the attributes
+ * (undefined: absent; afSpec: offset of IFLA_AF_SPEC, or -1).
  */
-class LinkAttributes {
+class LinkParts {
+  index = 0;
+  linkType = 0;
+  up = false;
+  flags: string[] = [];
+  addrGenMode: number | undefined = undefined;
   name: string | undefined = undefined;
   operstate: number | undefined = undefined;
   mtu: number | undefined = undefined;
@@ -681,6 +686,7 @@ class LinkAttributes {
     this.stats = undefined;
     this.info = undefined;
     this.afSpec = -1;
+    this.addrGenMode = undefined;
   }
 }
 
@@ -688,17 +694,26 @@ class LinkAttributes {
  * Reused by every decodeLink call (reset first; nothing it calls decodes a
  * link): the walk's results stay out of the Link under construction.
  */
-const scratch = new LinkAttributes();
+const scratch = new LinkParts();
 
 /**
- * The attribute walk of decodeLink, apart from building the Link: V8
- * optimizes this big loop once, while the Link's shape varies by link (lo
- * has no kind, a port has portInfo, ...): a Link of a shape the optimized
- * code had not seen deoptimizes only the small builder, not this loop.
- * Recompiling the loop took ~20 ms, longer than the dump being decoded.
+ * decodeLink but for building the Link: V8 optimizes this big loop (and
+ * what it calls) once, while the Link's shape varies by link (lo has no
+ * kind, a port has portInfo, ...). A Link of a shape the optimized code
+ * had not seen deoptimizes only the small builder, not this: in a fresh
+ * process the second dump of 2000 veths starts with lo, and recompiling
+ * the loop took longer than decoding the dump.
  */
-function readLinkAttributes(buf: Buffer, start: number, end: number, a: LinkAttributes): void {
-  let pos = start;
+function readLinkParts(buf: Buffer, offset: number, length: number, a: LinkParts): void {
+  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
+  const body = offset + NLMSG_HDRLEN;
+  a.linkType = buf.readUInt16LE(body + 2);
+  a.index = buf.readInt32LE(body + 4);
+  const flags = buf.readUInt32LE(body + 8);
+  a.up = (flags & IFF_UP) !== 0;
+  a.flags = flagNames(flags);
+  const end = offset + length;
+  let pos = body + IFINFOMSG_LEN;
   while (pos + 4 <= end) {
     // Inlined byte loads: until V8 has compiled this loop, every call costs.
     const len = buf[pos] | (buf[pos + 1] << 8);
@@ -787,12 +802,13 @@ function readLinkAttributes(buf: Buffer, start: number, end: number, a: LinkAttr
     }
     pos += (len + 3) & ~3;
   }
+  if (a.afSpec >= 0) a.addrGenMode = addrGenModeOf(buf, a.afSpec);
 }
 
 /**
  * Decodes one RTM_NEWLINK message (at `offset`, `length` bytes) into a Link.
  *
- * One pass over the attributes (readLinkAttributes), then one object built
+ * One pass over the message (readLinkParts), then one object built
  * in a fixed order (so Links of one kind share V8's hidden class): a dump
  * of 2000 links spent half its time in the generic schema walk. The output
  * is decodeLinkGeneric's, key order included (test/unit/link-decode.test.ts).
@@ -801,22 +817,18 @@ function readLinkAttributes(buf: Buffer, start: number, end: number, a: LinkAttr
  * const link = decodeLink(reply, 0, reply.length) // { index: 1, name: 'lo', ... }
  */
 export function decodeLink(buf: Buffer, offset: number, length: number): Link {
-  checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
-  const body = offset + NLMSG_HDRLEN;
-  const linkType = buf.readUInt16LE(body + 2);
-  const index = buf.readInt32LE(body + 4);
-  const flags = buf.readUInt32LE(body + 8);
   const a = scratch;
   a.reset();
-  readLinkAttributes(buf, body + IFINFOMSG_LEN, offset + length, a);
+  readLinkParts(buf, offset, length, a);
+  const index = a.index;
   const link: Link = {
     index,
     name: a.name ?? '',
-    up: (flags & IFF_UP) !== 0,
+    up: a.up,
     operstate: a.operstate === undefined ? 'UNKNOWN' : (OPERSTATES[a.operstate] ?? String(a.operstate)),
     mtu: a.mtu ?? 0,
-    flags: flagNames(flags),
-    linkType,
+    flags: a.flags,
+    linkType: a.linkType,
   };
   if (a.info?.kind !== undefined) link.kind = a.info.kind;
   if (a.mac !== undefined) link.mac = a.mac;
@@ -844,8 +856,7 @@ export function decodeLink(buf: Buffer, offset: number, length: number): Link {
       link.info = link.kind === 'vxlan' ? vxlanFromKernel(data) : data;
     }
   }
-  const mode = a.afSpec < 0 ? undefined : addrGenModeOf(buf, a.afSpec);
-  if (mode !== undefined) link.addrGenMode = ADDR_GEN_MODE_NAMES[mode] ?? mode;
+  if (a.addrGenMode !== undefined) link.addrGenMode = ADDR_GEN_MODE_NAMES[a.addrGenMode] ?? a.addrGenMode;
   if (a.info !== undefined) {
     if (a.info.slaveKind !== undefined) link.portKind = a.info.slaveKind;
     if (Buffer.isBuffer(a.info.slaveData)) link.rawPortInfo = a.info.slaveData.toString('hex');
