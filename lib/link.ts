@@ -697,12 +697,13 @@ class LinkParts {
 const scratch = new LinkParts();
 
 /**
- * decodeLink but for building the Link: V8 optimizes this big loop (and
- * what it calls) once, while the Link's shape varies by link (lo has no
- * kind, a port has portInfo, ...). A Link of a shape the optimized code
- * had not seen deoptimizes only the small builder, not this: in a fresh
- * process the second dump of 2000 veths starts with lo, and recompiling
- * the loop took longer than decoding the dump.
+ * All of decodeLink's reading (ifinfomsg, then one pass over the
+ * attributes), kept apart from building the Link. V8 optimizes this big
+ * loop once; the Link's shape varies by link (lo has no kind, a port has
+ * portInfo, ...), and a shape the optimized code had not seen deoptimizes
+ * the code that builds it. Apart, that is only the small builder: in a
+ * fresh process the second dump of 2000 veths starts with lo, and
+ * recompiling the whole loop took longer than decoding the dump.
  */
 function readLinkParts(buf: Buffer, offset: number, length: number, a: LinkParts): void {
   checkMessage(buf, offset, length, IFINFOMSG_LEN, 'link');
