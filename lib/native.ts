@@ -12,12 +12,10 @@ export interface NativeNetlinkSocket {
   send(buffers: Uint8Array[]): number;
   /** The buffers, copied, go out as one datagram from a sender thread, in order; onSent reports each. */
   sendInBackground(buffers: Uint8Array[]): void;
-  /** What is queued now, as onData would get it, with a receive error to report after it. */
-  read(): [Buffer | undefined, Int32Array | undefined, NodeJS.ErrnoException | undefined] | undefined;
   /**
-   * read() into caller-owned memory: data at slab[offset...], [length, nsid] pairs in meta.
-   * Returns the datagram count, undefined for none, or [own Buffer | null, count, error] when
-   * the data did not fit or an error came.
+   * Reads the datagrams waiting, back to back into slab from offset while 256 KiB of room is
+   * left there; [length, nsid] per datagram into meta. Returns their count, or [count, error]
+   * when a receive error came after them.
    */
   readInto(
     slab: Buffer,
@@ -25,7 +23,7 @@ export interface NativeNetlinkSocket {
     meta: Int32Array,
     /** At most this many datagrams (0: as many as meta holds). */
     maxDatagrams?: number,
-  ): number | undefined | [Buffer | null, number, NodeJS.ErrnoException | undefined];
+  ): number | [number, NodeJS.ErrnoException];
   setOption(level: number, name: number, value: number): void;
   getOption(level: number, name: number): number;
   ref(): void;
@@ -37,13 +35,13 @@ export interface NativeNetlinkSocket {
 
 export interface NativeNetlinkSocketConstructor {
   /**
-   * @param onData every ready datagram, concatenated, and [length, nsid] per datagram.
+   * @param onReadable datagrams are waiting: readInto() them.
    * @param onError receive errors (ENOBUFS when the kernel dropped replies).
    */
   new (
     protocol: number,
     netnsFd: number,
-    onData: (data: Buffer, meta: Int32Array) => void,
+    onReadable: () => void,
     onError: (error: NodeJS.ErrnoException) => void,
     /** Per sendInBackground() datagram, in order: null, or the sendmsg error. */
     onSent?: (errors: (NodeJS.ErrnoException | null)[]) => void,

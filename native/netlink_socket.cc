@@ -1,6 +1,7 @@
 // One AF_NETLINK socket, watched by a uv_poll handle on the owning loop.
-// Thin on purpose: it sends bytes, drains whole datagrams to JS and sets
-// socket options. Everything that knows about messages lives in lib/.
+// Thin on purpose: it sends bytes, tells JS when datagrams are waiting and
+// reads them into memory JS owns, and sets socket options. Everything that
+// knows about messages lives in lib/.
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -24,16 +25,12 @@ namespace rtnl {
 
 namespace {
 
-// Kernel datagrams are at most a few pages for dumps, but a unicast reply
-// (a link with many VFs) can be larger: the buffer grows on demand.
-constexpr size_t kInitialReceiveBuffer = 64 * 1024;
-// With this much room a datagram is read straight away; with less it is
-// peeked at first to learn its size, which costs a second syscall per
-// datagram (a batch's ACKs are one datagram each).
-constexpr size_t kDirectReadRoom = 256 * 1024;
-// Yield to the event loop after this much, even if more is queued.
-constexpr size_t kMaxBytesPerWakeup = 1024 * 1024;
-constexpr size_t kMaxDatagramsPerWakeup = 4096;
+// Every datagram is read straight into the caller's memory, with at
+// least this much room: no kernel datagram is this big in practice (an
+// attribute's length is 16 bits; a dump's datagrams are a few pages), so
+// none needs a MSG_PEEK first to learn its size (a second syscall per
+// datagram, and a batch's ACKs are one datagram each).
+constexpr size_t kReadRoom = 256 * 1024;
 
 class NetlinkSocket;
 
@@ -61,7 +58,6 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   Napi::Value Fd(const Napi::CallbackInfo& info);
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value SendInBackground(const Napi::CallbackInfo& info);
-  Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value ReadInto(const Napi::CallbackInfo& info);
   Napi::Value SetOption(const Napi::CallbackInfo& info);
   Napi::Value GetOption(const Napi::CallbackInfo& info);
@@ -77,11 +73,6 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   void OnPollEvents(int status, int events) override;
   void OnPollTeardown() override { CloseNow(); }
   void OnReadable(int status);
-  size_t Drain(std::vector<int32_t>* meta, int* pending_error,
-               size_t max_bytes = kMaxBytesPerWakeup,
-               size_t max_datagrams = kMaxDatagramsPerWakeup);
-  bool MakeData(napi_env env, size_t used, const std::vector<int32_t>& meta, napi_value* data,
-                napi_value* lengths);
   void OnSendResults();
   void DeliverError(int err, const char* syscall);
   bool CallJs(Napi::FunctionReference& fn, size_t argc, napi_value* argv);
@@ -92,8 +83,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   // Lives apart from the JS wrapper: libuv may call back after the wrapper
   // is garbage-collected (uv_close completes asynchronously).
   std::unique_ptr<FdPoller> poller_;
-  std::vector<uint8_t> buffer_;
-  Napi::FunctionReference on_data_;
+  Napi::FunctionReference on_readable_;
   Napi::FunctionReference on_error_;
   Napi::FunctionReference on_sent_;
   // Made on the first sendInBackground(); see background_sender.h.
@@ -110,7 +100,6 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
                          InstanceMethod("fd", &NetlinkSocket::Fd),
                          InstanceMethod("send", &NetlinkSocket::Send),
                          InstanceMethod("sendInBackground", &NetlinkSocket::SendInBackground),
-                         InstanceMethod("read", &NetlinkSocket::Read),
                          InstanceMethod("readInto", &NetlinkSocket::ReadInto),
                          InstanceMethod("setOption", &NetlinkSocket::SetOption),
                          InstanceMethod("getOption", &NetlinkSocket::GetOption),
@@ -122,10 +111,10 @@ Napi::Function NetlinkSocket::Define(Napi::Env env) {
                      });
 }
 
-// new NetlinkSocket(protocol, netnsFd | -1, onData(buf, meta), onError(err)[, onSent(errors)])
-// meta is an Int32Array of [length, nsid] pairs, one per datagram in buf;
-// nsid is -1 unless NETLINK_LISTEN_ALL_NSID supplied one. onSent gets, in
-// order, null or a system error for each sendInBackground() datagram.
+// new NetlinkSocket(protocol, netnsFd | -1, onReadable(), onError(err)[, onSent(errors)])
+// onReadable: datagrams are waiting (read them with readInto). onSent
+// gets, in order, null or a system error for each sendInBackground()
+// datagram.
 NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<NetlinkSocket>(info) {
   Napi::Env env = info.Env();
@@ -160,8 +149,7 @@ NetlinkSocket::NetlinkSocket(const Napi::CallbackInfo& info)
   }
   fd_ = fd;
   port_id_ = addr.nl_pid;
-  buffer_.resize(kInitialReceiveBuffer);
-  on_data_ = Napi::Persistent(info[2].As<Napi::Function>());
+  on_readable_ = Napi::Persistent(info[2].As<Napi::Function>());
   on_error_ = Napi::Persistent(info[3].As<Napi::Function>());
   if (info.Length() > 4 && info[4].IsFunction()) {
     on_sent_ = Napi::Persistent(info[4].As<Napi::Function>());
@@ -207,7 +195,7 @@ void NetlinkSocket::CloseNow() {
   sender_.reset();
   ::close(fd_);
   fd_ = -1;
-  on_data_.Reset();
+  on_readable_.Reset();
   on_error_.Reset();
   on_sent_.Reset();
 }
@@ -270,65 +258,70 @@ void NetlinkSocket::OnReadable(int status) {
     if (fd_ < 0) return;  // closed by the error handler
     StartPolling();
   }
-  std::vector<int32_t> meta;
-  int pending_error = 0;
-  size_t used = Drain(&meta, &pending_error);
-  if (!meta.empty()) {
-    napi_env env = on_data_.Env();
-    napi_handle_scope scope;
-    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value argv[2];
-    if (MakeData(env, used, meta, &argv[0], &argv[1])) CallJs(on_data_, 2, argv);
-    napi_close_handle_scope(env, scope);
-  }
-  // Errors such as ENOBUFS (replies dropped by the kernel) are reported
-  // after the datagrams that did arrive, in order.
-  if (pending_error != 0 && fd_ >= 0) DeliverError(pending_error, "recvmsg");
+  napi_env env = on_readable_.Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  CallJs(on_readable_, 0, nullptr);
+  napi_close_handle_scope(env, scope);
 }
 
-// Reads every datagram that is ready (up to a per-call budget) into
-// buffer_, peeking first so a datagram larger than the buffer grows it
-// instead of being truncated and lost. Returns the bytes used; *meta gets
-// [length, nsid] per datagram, *pending_error a receive error to report
-// after them.
-size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error, size_t max_bytes,
-                            size_t max_datagrams) {
-  if (buffer_.size() < kDirectReadRoom) buffer_.resize(kDirectReadRoom);
+// readInto(slab: Buffer, offset, meta: Int32Array[, maxDatagrams]) reads
+// the datagrams that are waiting straight into slab from offset, while at
+// least 256 KiB of room is left there, and at most maxDatagrams (0: as many
+// as meta has pairs for); meta gets [length, nsid] per datagram (nsid -1
+// unless NETLINK_LISTEN_ALL_NSID supplied one). Returns the datagram
+// count, or [count, error] when a receive error came after them (ENOBUFS:
+// the kernel dropped messages; EMSGSIZE: a datagram was cut short).
+Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "readInto(slab, offset, meta[, maxDatagrams])");
+  }
+  Napi::Buffer<uint8_t> slab = info[0].As<Napi::Buffer<uint8_t>>();
+  int64_t offset = info[1].As<Napi::Number>().Int64Value();
+  Napi::TypedArray meta_array = info[2].As<Napi::TypedArray>();
+  if (meta_array.TypedArrayType() != napi_int32_array || meta_array.ElementLength() < 2 ||
+      offset < 0 || static_cast<size_t>(offset) > slab.Length()) {
+    throw Napi::RangeError::New(env, "readInto: bad offset or meta");
+  }
+  size_t max_datagrams = meta_array.ElementLength() / 2;
+  if (info.Length() > 3 && info[3].IsNumber()) {
+    int64_t limit = info[3].As<Napi::Number>().Int64Value();
+    if (limit > 0 && static_cast<size_t>(limit) < max_datagrams) max_datagrams = limit;
+  }
+  int32_t* meta = reinterpret_cast<int32_t*>(
+      static_cast<uint8_t*>(meta_array.ArrayBuffer().Data()) + meta_array.ByteOffset());
+  uint8_t* base = slab.Data() + offset;
+  size_t room = slab.Length() - static_cast<size_t>(offset);
   size_t used = 0;
-  while (fd_ >= 0 && used < max_bytes && meta->size() / 2 < max_datagrams) {
-    if (buffer_.size() - used < kInitialReceiveBuffer) buffer_.resize(used + kDirectReadRoom);
-    iovec iov{buffer_.data() + used, buffer_.size() - used};
-    // No kernel datagram is this big in practice (an attribute's length
-    // is 16 bits; a dump's datagrams are a few pages), but if one ever
-    // is, peek at its size first rather than truncate it.
-    bool direct = iov.iov_len >= kDirectReadRoom;
+  size_t count = 0;
+  int pending_error = 0;
+  while (count < max_datagrams && room - used >= kReadRoom) {
+    iovec iov{base + used, room - used};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(fd_, &msg, (direct ? 0 : MSG_PEEK) | MSG_TRUNC | MSG_DONTWAIT);
+    ssize_t n = recvmsg(fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       // A pending socket error comes back first (and is cleared): ENOBUFS
       // says the kernel dropped something; what is queued is still there.
       if (errno == ENOBUFS) {
-        *pending_error = ENOBUFS;
+        pending_error = ENOBUFS;
         continue;
       }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) *pending_error = errno;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
       break;
     }
     if (static_cast<size_t>(n) > iov.iov_len) {
-      if (direct) {
-        // Read and cut short: what it said is lost. The engine fails
-        // every request that may have been waiting for it.
-        *pending_error = EMSGSIZE;
-        continue;
-      }
-      buffer_.resize(used + static_cast<size_t>(n));
-      continue;  // peek again into the larger buffer
+      // Cut short: what it said is lost. The engine fails every request
+      // that may have been waiting for it.
+      pending_error = EMSGSIZE;
+      continue;
     }
     int32_t nsid = -1;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -336,107 +329,15 @@ size_t NetlinkSocket::Drain(std::vector<int32_t>* meta, int* pending_error, size
         nsid = *reinterpret_cast<int32_t*>(CMSG_DATA(c));
       }
     }
-    if (!direct) {
-      // Consume the datagram we just peeked. An error raised in between
-      // (ENOBUFS) is returned instead of the datagram: note it and retry,
-      // or the same datagram would be peeked, and delivered, again.
-      for (;;) {
-        ssize_t consumed = recv(fd_, nullptr, 0, MSG_TRUNC | MSG_DONTWAIT);
-        if (consumed >= 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
-        if (errno != EINTR) *pending_error = errno;
-      }
-    }
+    meta[2 * count] = static_cast<int32_t>(n);
+    meta[2 * count + 1] = nsid;
+    count++;
     used += static_cast<size_t>(n);
-    meta->push_back(static_cast<int32_t>(n));
-    meta->push_back(nsid);
   }
-  return used;
-}
-
-// readInto(slab: Buffer, offset, meta: Int32Array[, maxDatagrams]): read() without making
-// objects, for the replies read right after a send. What is queued goes
-// into slab at offset (at most what fits) and [length, nsid] pairs into
-// meta. Returns undefined when nothing was queued, the datagram count when
-// all is in slab and no error came, else [data, count, error]: data null
-// when in slab, or a Buffer of its own for a datagram too big for the room.
-Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  CheckOpen(env);
-  if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
-    throw Napi::TypeError::New(env, "readInto(slab, offset, meta)");
-  }
-  Napi::Buffer<uint8_t> slab = info[0].As<Napi::Buffer<uint8_t>>();
-  int64_t offset = info[1].As<Napi::Number>().Int64Value();
-  Napi::TypedArray meta_array = info[2].As<Napi::TypedArray>();
-  if (meta_array.TypedArrayType() != napi_int32_array || meta_array.ElementLength() < 2 ||
-      offset < 0 || static_cast<size_t>(offset) >= slab.Length()) {
-    throw Napi::RangeError::New(env, "readInto: bad offset or meta");
-  }
-  size_t room = slab.Length() - static_cast<size_t>(offset);
-  size_t max_datagrams = meta_array.ElementLength() / 2;
-  if (info.Length() > 3 && info[3].IsNumber()) {
-    int64_t limit = info[3].As<Napi::Number>().Int64Value();
-    if (limit > 0 && static_cast<size_t>(limit) < max_datagrams) max_datagrams = limit;
-  }
-  std::vector<int32_t> meta;
-  int pending_error = 0;
-  size_t used = Drain(&meta, &pending_error, room, max_datagrams);
-  if (meta.empty() && pending_error == 0) return env.Undefined();
-  int32_t* meta_out = reinterpret_cast<int32_t*>(
-      static_cast<uint8_t*>(meta_array.ArrayBuffer().Data()) + meta_array.ByteOffset());
-  memcpy(meta_out, meta.data(), meta.size() * sizeof(int32_t));
-  size_t count = meta.size() / 2;
-  bool fits = used <= room;
-  if (fits && used > 0) memcpy(slab.Data() + offset, buffer_.data(), used);
-  if (fits && pending_error == 0) return Napi::Number::New(env, static_cast<double>(count));
-  Napi::Array out = Napi::Array::New(env, 3);
-  if (fits) {
-    out.Set(0u, env.Null());
-  } else {
-    out.Set(0u, Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), used));
-  }
-  out.Set(1u, Napi::Number::New(env, static_cast<double>(count)));
-  if (pending_error != 0) out.Set(2u, SystemError(env, pending_error, "recvmsg").Value());
-  return out;
-}
-
-// The (Buffer, Int32Array) pair onData takes, copied out of buffer_.
-bool NetlinkSocket::MakeData(napi_env env, size_t used, const std::vector<int32_t>& meta,
-                             napi_value* data, napi_value* lengths) {
-  void* copy = nullptr;
-  napi_value lengths_buffer;
-  void* lengths_data = nullptr;
-  size_t lengths_bytes = meta.size() * sizeof(int32_t);
-  if (napi_create_buffer_copy(env, used, buffer_.data(), &copy, data) != napi_ok ||
-      napi_create_arraybuffer(env, lengths_bytes, &lengths_data, &lengths_buffer) != napi_ok ||
-      napi_create_typedarray(env, napi_int32_array, meta.size(), lengths_buffer, 0, lengths) !=
-          napi_ok) {
-    return false;
-  }
-  memcpy(lengths_data, meta.data(), lengths_bytes);
-  return true;
-}
-
-// read() -> undefined when nothing is queued, else [data, meta, error]:
-// what onData would get, read now (rtnetlink answers inside sendmsg, so a
-// reply is usually queued by the time send() returns), and the receive
-// error to report after it, or undefined.
-Napi::Value NetlinkSocket::Read(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  CheckOpen(env);
-  std::vector<int32_t> meta;
-  int pending_error = 0;
-  size_t used = Drain(&meta, &pending_error);
-  if (meta.empty() && pending_error == 0) return env.Undefined();
-  Napi::Array out = Napi::Array::New(env, 3);
-  if (!meta.empty()) {
-    napi_value data, lengths;
-    if (!MakeData(env, used, meta, &data, &lengths))
-      throw Napi::Error::New(env, "read: out of memory");
-    out.Set(0u, Napi::Value(env, data));
-    out.Set(1u, Napi::Value(env, lengths));
-  }
-  if (pending_error != 0) out.Set(2u, SystemError(env, pending_error, "recvmsg").Value());
+  if (pending_error == 0) return Napi::Number::New(env, static_cast<double>(count));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(count)));
+  out.Set(1u, SystemError(env, pending_error, "recvmsg").Value());
   return out;
 }
 

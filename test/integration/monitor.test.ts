@@ -235,7 +235,8 @@ describeRoot('monitor of all namespaces', () => {
       expect(got.find((ev) => (ev.data as Link).name === 'inc')).toMatchObject({ nsid: idC, netns: c });
       // A change made by this same process through a handle in b: that socket's port id
       // there can equal the monitor's here (ids are per namespace); still an event, not a "reply".
-      const addrEvent = collect(m!, (ev) => ev.type === 'new' && ev.object === 'addr');
+      // (other tests, running alongside, add addresses in namespaces of their own: this one's is in b)
+      const addrEvent = collect(m!, (ev) => ev.type === 'new' && ev.object === 'addr' && ev.netns === b);
       const hb = await nl.open({ netns: b });
       await hb.link.add({ kind: 'bridge', name: 'inb2' });
       await hb.addr.add('inb2', '10.61.0.1/24');
