@@ -258,6 +258,11 @@ void NetlinkSocket::OnReadable(int status) {
     if (fd_ < 0) return;  // closed by the error handler
     StartPolling();
   }
+  // What the sender thread reported comes first: it reports a datagram
+  // before sending the next, so a send error is known before the replies
+  // to what followed it (a batch's fence), whichever poll libuv runs first.
+  OnSendResults();
+  if (fd_ < 0) return;
   napi_env env = on_readable_.Env();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;

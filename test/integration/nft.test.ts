@@ -496,10 +496,13 @@ describeNft('nft: real effect between namespaces', () => {
     await hb.addr.add('nb', '10.77.0.2/24');
     await ha.link.set('na', { up: true });
     await hb.link.set('nb', { up: true });
+    // A SYN sent before both ends have carrier is lost, and TCP retries only after a second.
+    await ha.link.waitFor('na', { up: true, carrier: true }, { timeout: 5000 });
+    await hb.link.waitFor('nb', { up: true, carrier: true }, { timeout: 5000 });
     const server = net.createServer((c) => c.end());
     server.listen({ fd: nl.netns.socketFd(b, 'tcp4', { port: 7777, address: '10.77.0.2' }) });
     try {
-      expect(await canConnect(a, '10.77.0.2', 7777)).toBe(true);
+      expect(await canConnect(a, '10.77.0.2', 7777, 3000)).toBe(true);
       await hb.nft.apply([
         { add: 'table', family: 'inet', name: 'fw' },
         { add: 'chain', ...FW, name: 'input', type: 'filter', hook: 'input', priority: 0, policy: 'accept' },
@@ -516,7 +519,7 @@ describeNft('nft: real effect between namespaces', () => {
       const [rule] = (await hb.nft.list()).rules;
       expect(rule.stats!.packets).toBeGreaterThan(0);
       await hb.nft.apply([{ delete: 'rule', ...FW, chain: 'input', handle: rule.handle }]);
-      expect(await canConnect(a, '10.77.0.2', 7777)).toBe(true);
+      expect(await canConnect(a, '10.77.0.2', 7777, 3000)).toBe(true);
     } finally {
       server.close();
     }
