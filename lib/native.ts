@@ -10,8 +10,12 @@ export interface NativeNetlinkSocket {
   fd(): number;
   /** One sendmsg with every buffer as an iovec; returns bytes sent. */
   send(buffers: Uint8Array[]): number;
-  /** The buffers, copied, go out as one datagram from a sender thread, in order; onSent reports each. */
-  sendInBackground(buffers: Uint8Array[]): void;
+  /**
+   * The buffers, copied, go out as one datagram from a sender thread, in order; onSent reports
+   * each. With readUntilSeq (a dump's seq) the thread then reads the socket until that request's
+   * end; readInto takes what it read, and onReadable says when there is some.
+   */
+  sendInBackground(buffers: Uint8Array[], readUntilSeq?: number): void;
   /**
    * Reads the datagrams waiting, back to back into slab from offset while 256 KiB of room is
    * left there; [length, nsid] per datagram into meta. Returns their count, or [count, error]

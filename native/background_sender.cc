@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <poll.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +11,32 @@
 #include <system_error>
 
 namespace rtnl {
+
+namespace {
+
+// Read ahead at most this much before JS takes some.
+constexpr size_t kMaxReadAhead = 4 * 1024 * 1024;
+// Room for one datagram: more than any kernel datagram (see netlink_socket.cc).
+constexpr size_t kDatagramRoom = 256 * 1024;
+
+// Whether a datagram holds the end (NLMSG_DONE or NLMSG_ERROR) of the
+// request with `seq`, sent from `port`.
+bool EndsRequest(const uint8_t* data, size_t len, uint32_t seq, uint32_t port) {
+  size_t pos = 0;
+  while (pos + sizeof(nlmsghdr) <= len) {
+    nlmsghdr h;
+    memcpy(&h, data + pos, sizeof(h));
+    if (h.nlmsg_len < sizeof(nlmsghdr) || pos + h.nlmsg_len > len) return false;
+    if ((h.nlmsg_type == NLMSG_DONE || h.nlmsg_type == NLMSG_ERROR) && h.nlmsg_seq == seq &&
+        h.nlmsg_pid == port) {
+      return true;
+    }
+    pos += NLMSG_ALIGN(h.nlmsg_len);
+  }
+  return false;
+}
+
+}  // namespace
 
 BackgroundSender::~BackgroundSender() { Stop(); }
 
@@ -25,10 +53,12 @@ int BackgroundSender::Start() {
   return 0;
 }
 
-void BackgroundSender::Enqueue(std::vector<uint8_t> datagram) {
+void BackgroundSender::Enqueue(std::vector<uint8_t> datagram, uint32_t read_until_seq,
+                               uint32_t port) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(datagram));
+    queue_.push_back(Job{std::move(datagram), read_until_seq, port});
+    if (read_until_seq != 0) read_jobs_++;
   }
   wake_.notify_one();
 }
@@ -44,6 +74,37 @@ std::vector<int> BackgroundSender::TakeResults() {
   return out;
 }
 
+std::vector<BackgroundSender::Datagram> BackgroundSender::TakeRead(size_t room,
+                                                                   size_t max_datagrams) {
+  std::vector<Datagram> out;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t used = 0;
+    while (!read_.empty() && out.size() < max_datagrams) {
+      size_t size = read_.front().bytes.size();
+      if (!out.empty() && used + size > room) break;
+      used += size;
+      read_bytes_ -= size;
+      bool error = read_.front().error != 0;
+      out.push_back(std::move(read_.front()));
+      read_.pop_front();
+      if (error) break;  // reported after what came before it, then reading goes on
+    }
+  }
+  if (!out.empty()) drained_.notify_one();
+  return out;
+}
+
+bool BackgroundSender::ReadingAhead() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return read_jobs_ > 0 || !read_.empty();
+}
+
+bool BackgroundSender::HasRead() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !read_.empty();
+}
+
 void BackgroundSender::Stop() {
   if (!thread_.joinable()) return;
   {
@@ -52,24 +113,31 @@ void BackgroundSender::Stop() {
     queue_.clear();
   }
   wake_.notify_one();
+  drained_.notify_one();
   thread_.join();
   ::close(event_fd_);
   event_fd_ = -1;
+}
+
+void BackgroundSender::Signal() {
+  uint64_t one = 1;
+  while (write(event_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
 }
 
 void BackgroundSender::Run() {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   for (;;) {
-    std::vector<uint8_t> datagram;
+    Job job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      datagram = std::move(queue_.front());
+      job = std::move(queue_.front());
       queue_.pop_front();
     }
-    iovec iov{datagram.data(), datagram.size()};
+    iovec iov{job.datagram.data(), job.datagram.size()};
     msghdr msg{};
     msg.msg_name = &kernel;
     msg.msg_namelen = sizeof(kernel);
@@ -84,9 +152,63 @@ void BackgroundSender::Run() {
       std::lock_guard<std::mutex> lock(mutex_);
       results_.push_back(result);
     }
-    uint64_t one = 1;
-    while (write(event_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+    Signal();
+    if (job.read_until_seq != 0) {
+      if (result == 0) ReadUntil(job.read_until_seq, job.port);
+      std::lock_guard<std::mutex> lock(mutex_);
+      read_jobs_--;
     }
+    if (job.read_until_seq != 0) Signal();  // the owner may read the socket again
+  }
+}
+
+// Reads datagrams into read_ until one ends the request (or stopping),
+// waiting while kMaxReadAhead bytes are not yet taken.
+void BackgroundSender::ReadUntil(uint32_t seq, uint32_t port) {
+  std::vector<uint8_t> room(kDatagramRoom);
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      drained_.wait(lock, [this] { return stopping_ || read_bytes_ < kMaxReadAhead; });
+      if (stopping_) return;
+    }
+    iovec iov{room.data(), room.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(socket_fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
+    Datagram d;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        // Short waits, so Stop() is never kept long.
+        pollfd p{socket_fd_, POLLIN, 0};
+        poll(&p, 1, 20);
+        continue;
+      }
+      d.error = errno;
+    } else if (static_cast<size_t>(n) > room.size()) {
+      d.error = EMSGSIZE;  // cut short, as in NetlinkSocket::ReadInto
+    } else {
+      d.bytes.assign(room.data(), room.data() + n);
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) {
+          memcpy(&d.nsid, CMSG_DATA(c), sizeof(d.nsid));
+        }
+      }
+    }
+    bool ends = d.error == 0 && EndsRequest(d.bytes.data(), d.bytes.size(), seq, port);
+    bool fatal = d.error != 0 && d.error != ENOBUFS;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      read_bytes_ += d.bytes.size();
+      read_.push_back(std::move(d));
+    }
+    Signal();
+    if (ends || fatal) return;
   }
 }
 

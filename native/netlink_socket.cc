@@ -80,6 +80,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket>, public PollOwner {
   int fd_ = -1;
   uint32_t port_id_ = 0;
   bool paused_ = false;
+  // The sender thread reads the socket (a dump); readInto takes from it.
+  bool reading_ahead_ = false;
+  bool referenced_ = true;
   // Lives apart from the JS wrapper: libuv may call back after the wrapper
   // is garbage-collected (uv_close completes asynchronously).
   std::unique_ptr<FdPoller> poller_;
@@ -177,7 +180,7 @@ void NetlinkSocket::CheckOpen(Napi::Env env) const {
 }
 
 void NetlinkSocket::StartPolling() {
-  if (poller_ && !paused_) poller_->Watch(UV_READABLE);
+  if (poller_ && !paused_ && !reading_ahead_) poller_->Watch(UV_READABLE);
 }
 
 // Stops polling (the poller finishes closing its handle on its own) and
@@ -207,6 +210,19 @@ void SendResultWatcher::OnPollTeardown() { socket_->CloseNow(); }
 void NetlinkSocket::OnSendResults() {
   if (!sender_) return;
   std::vector<int> results = sender_->TakeResults();
+  if (reading_ahead_ && !on_readable_.IsEmpty()) {
+    // Read datagrams wait (or the read is over): JS takes them through readInto.
+    napi_env env = on_readable_.Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) == napi_ok) {
+      CallJs(on_readable_, 0, nullptr);
+      napi_close_handle_scope(env, scope);
+    }
+    if (fd_ < 0 || !sender_) return;
+    // JS reads a bounded amount per wake-up; what it left must wake it again
+    // (the eventfd's count was cleared above, and the thread may be done).
+    if (!paused_ && sender_->HasRead()) sender_->Signal();
+  }
   if (results.empty() || on_sent_.IsEmpty()) return;
   napi_env env = on_sent_.Env();
   napi_handle_scope scope;
@@ -302,6 +318,28 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
   size_t used = 0;
   size_t count = 0;
   int pending_error = 0;
+  if (reading_ahead_) {
+    // What the sender thread read, in order; the socket is its alone until
+    // the read is over and all of it is taken.
+    std::vector<BackgroundSender::Datagram> got = sender_->TakeRead(room, max_datagrams);
+    for (BackgroundSender::Datagram& d : got) {
+      if (d.error != 0) {
+        pending_error = d.error;
+        break;
+      }
+      memcpy(base + used, d.bytes.data(), d.bytes.size());
+      meta[2 * count] = static_cast<int32_t>(d.bytes.size());
+      meta[2 * count + 1] = d.nsid;
+      count++;
+      used += d.bytes.size();
+    }
+    if (got.empty() && !sender_->ReadingAhead()) {
+      reading_ahead_ = false;
+      StartPolling();
+    } else {
+      max_datagrams = 0;  // none from the socket this time
+    }
+  }
   while (count < max_datagrams && room - used >= kReadRoom) {
     iovec iov{base + used, room - used};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -386,9 +424,11 @@ Napi::Value NetlinkSocket::Send(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
-// sendInBackground(buffers: Buffer[]): the buffers, copied, go out as one
-// datagram from the sender thread, after any queued before; onSent reports
-// how each went.
+// sendInBackground(buffers: Buffer[][, readUntilSeq]): the buffers,
+// copied, go out as one datagram from the sender thread, after any queued
+// before; onSent reports how each went. With readUntilSeq (a dump's seq)
+// the thread then reads the socket until that request's end, and
+// readInto takes what it read; onReadable says when there is some.
 Napi::Value NetlinkSocket::SendInBackground(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
@@ -411,13 +451,21 @@ Napi::Value NetlinkSocket::SendInBackground(const Napi::CallbackInfo& info) {
     int poll_err = 0;
     auto poller = std::make_unique<FdPoller>(env, sender->event_fd(), &result_watcher_, &poll_err);
     if (poll_err < 0) ThrowSystemError(env, -poll_err, "uv_poll_init");
-    // Never keeps the loop alive by itself: a sent request keeps the socket referenced.
-    poller->Unref();
+    if (!referenced_) poller->Unref();
     poller->Watch(UV_READABLE);
     sender_ = std::move(sender);
     result_poller_ = std::move(poller);
   }
-  sender_->Enqueue(std::move(datagram));
+  uint32_t read_until_seq = 0;
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    read_until_seq = info[1].As<Napi::Number>().Uint32Value();
+  }
+  if (read_until_seq != 0) {
+    // From now on the thread reads; the poll would race it.
+    reading_ahead_ = true;
+    poller_->Watch(0);
+  }
+  sender_->Enqueue(std::move(datagram), read_until_seq, port_id_);
   return env.Undefined();
 }
 
@@ -452,13 +500,19 @@ Napi::Value NetlinkSocket::GetOption(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, value);
 }
 
+// Both polls follow: while the sender thread reads ahead, the socket's
+// own poll is stopped, and only the results' poll keeps the loop alive.
 Napi::Value NetlinkSocket::Ref(const Napi::CallbackInfo& info) {
+  referenced_ = true;
   if (poller_) poller_->Ref();
+  if (result_poller_) result_poller_->Ref();
   return info.Env().Undefined();
 }
 
 Napi::Value NetlinkSocket::Unref(const Napi::CallbackInfo& info) {
+  referenced_ = false;
   if (poller_) poller_->Unref();
+  if (result_poller_) result_poller_->Unref();
   return info.Env().Undefined();
 }
 

@@ -52,6 +52,12 @@ export interface SendOptions {
   /** Receive-buffer bytes the replies may need; sized by kind by default. */
   replyBytes?: number;
   /**
+   * A dump whose replies are only collected (not a paused stream): when
+   * the last dump of its type was big, the sender thread reads it, so the
+   * kernel makes each next part while JS decodes the one before.
+   */
+  readAhead?: boolean;
+  /**
    * The kernel answers this request with exactly one message, the object
    * or an error (a GET of one object): no ACK is asked for, and the request
    * is done at that message. Saves the kernel an ACK and us reading it.
@@ -123,6 +129,9 @@ interface Pending {
   /** Set for a batch: several messages sent in one datagram, each with its own seq. */
   batch?: BatchState;
   singleReply: boolean;
+  readAhead: boolean;
+  /** Bytes of replies seen (dumps: to learn which types are big). */
+  bytesSeen: number;
 }
 
 interface BatchState {
@@ -179,6 +188,8 @@ const READ_BYTES_PER_WAKEUP = 1024 * 1024;
  * dump of a few thousand objects is read without waiting for the loop.
  */
 const READ_BYTES_AFTER_SEND = 4 * 1024 * 1024;
+/** A dump type whose last dump was at least this big is read by the sender thread (readAhead). */
+const BIG_DUMP_BYTES = 512 * 1024;
 
 /**
  * The slab and the [length, nsid] array are shared by every socket of this
@@ -206,6 +217,8 @@ export class NetlinkClient {
   private backgroundHead = 0;
   private syncReads = 0;
   private unrefScheduled = false;
+  /** Message types whose last dump was big (see SendOptions.readAhead). */
+  private readonly bigDumps = new Set<number>();
   /** The seq counter has wrapped: seqs may collide with ones still owed. */
   private wrapped = false;
   private activeDump: Pending | null = null;
@@ -311,6 +324,10 @@ export class NetlinkClient {
   resumeReading(): void {
     this.pauseRequested = false;
     this.applyPause();
+    // What the sender thread read meanwhile is not announced again.
+    queueMicrotask(() => {
+      if (!this.paused && !this.closed) this.readAvailable(READ_BYTES_PER_WAKEUP, 0);
+    });
   }
 
   private applyPause(): void {
@@ -353,6 +370,8 @@ export class NetlinkClient {
         settled: false,
         interrupted: false,
         singleReply: !dump && options.singleReply === true,
+        readAhead: dump && options.readAhead === true,
+        bytesSeen: 0,
       };
       if (signal) {
         req.signal = signal;
@@ -451,6 +470,8 @@ export class NetlinkClient {
         interrupted: false,
         batch,
         singleReply: false,
+        readAhead: false,
+        bytesSeen: 0,
       };
       if (signal) {
         req.signal = signal;
@@ -636,6 +657,16 @@ export class NetlinkClient {
       req.state = 1;
       this.pending.set(req.seq, req);
       this.inflightCost += req.cost;
+      if (req.readAhead && this.bigDumps.has(req.bytes.readUInt16LE(4))) {
+        sendBatch(); // what came before goes first
+        try {
+          this.socket.sendInBackground([req.bytes], req.seq);
+          this.backgroundJobs.push([req]);
+        } catch (error) {
+          this.finish(req, error as Error);
+        }
+        return true;
+      }
       iov.push(req.bytes);
       batch.push(req);
       bytes += req.bytes.length;
@@ -803,6 +834,7 @@ export class NetlinkClient {
     }
     if (type === NLMSG_NOOP || type === NLMSG_OVERRUN) return;
     if (flags & NLM_F_DUMP_INTR) req.interrupted = true;
+    req.bytesSeen += length;
     if (!req.settled && req.onReply) {
       try {
         req.onReply(buf, off, length, type, flags);
@@ -860,6 +892,11 @@ export class NetlinkClient {
       this.inflightCost -= req.cost;
     }
     if (this.activeDump === req) this.activeDump = null;
+    if (req.dump && !error) {
+      const type = req.bytes.readUInt16LE(4);
+      if (req.bytesSeen >= BIG_DUMP_BYTES) this.bigDumps.add(type);
+      else this.bigDumps.delete(type);
+    }
     this.settle(req, error);
     this.updateRef();
     this.scheduleFlush();

@@ -66,6 +66,7 @@ export async function dump<T>(
     const out: T[] = [];
     const { interrupted } = await client.send(message, {
       dump: true,
+      readAhead: true,
       signal: options.signal,
       operation: options.operation,
       onReply: (buf, off, len, type, flags) => {

@@ -227,3 +227,96 @@ describeRoot('native socket and engine', () => {
     await nl.close();
   });
 });
+
+describeRoot('dumps read by the sender thread (read-ahead)', () => {
+  const ns = useNetns();
+  let h: nl.Handle;
+  const N = 20_000;
+  beforeAll(async () => {
+    h = await nl.open({ netns: ns.name });
+    await h.link.add({ kind: 'veth', name: 'ra0', peer: { name: 'ra1' }, up: true });
+    const added = await h.batch((b) => {
+      for (let i = 0; i < N; i++)
+        b.route.add({ dst: `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`, dev: 'ra0' });
+    });
+    expect(added.every((r) => r.ok)).toBe(true);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** Counts the dumps the handle's socket hands to the sender thread to read. */
+  function spyReadAhead(): { count: () => number; restore: () => void } {
+    const client = (h as unknown as { context: { route(): NetlinkClient } }).context.route();
+    const socket = (client as unknown as { socket: { sendInBackground(b: Buffer[], seq?: number): void } }).socket;
+    const original = socket.sendInBackground.bind(socket);
+    let n = 0;
+    // The native method is a read-only property of the prototype: shadow it on the instance.
+    Object.defineProperty(socket, 'sendInBackground', {
+      configurable: true,
+      value: (buffers: Buffer[], seq?: number) => {
+        if (seq) n++;
+        original(buffers, seq);
+      },
+    });
+    return { count: () => n, restore: () => delete (socket as { sendInBackground?: unknown }).sendInBackground };
+  }
+
+  it('a big dump, once seen, is read by the thread: the same routes as ip sees, again and again', async () => {
+    const spy = spyReadAhead();
+    try {
+      const first = await h.route.list({ table: 'main' });
+      const theirs = new Set(
+        (ipJson(['route', 'show', 'table', 'main'], ns.name) as { dst: string }[]).map((r) => r.dst),
+      );
+      expect(first.length).toBe(theirs.size);
+      for (let round = 0; round < 3; round++) {
+        const again = await h.route.list({ table: 'main' });
+        expect(again.map((r) => r.dst).sort()).toEqual(first.map((r) => r.dst).sort());
+      }
+      expect(spy.count()).toBeGreaterThanOrEqual(3); // the first was small-or-unknown, then all three read ahead
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('requests made while the thread reads a dump are answered, in order with it', async () => {
+    await h.route.list({ table: 'main' }); // known big
+    const spy = spyReadAhead();
+    try {
+      const [routes, lo, link, addrs] = await Promise.all([
+        h.route.list({ table: 'main' }),
+        h.link.get('lo'),
+        h.link.get('ra0'),
+        h.addr.list(),
+      ]);
+      expect(routes.length).toBeGreaterThanOrEqual(N);
+      expect(lo.name).toBe('lo');
+      expect(link.name).toBe('ra0');
+      expect(Array.isArray(addrs)).toBe(true);
+      // a kernel refusal in the middle of it
+      const refused = h.route.add({ dst: '10.100.0.0/32', dev: 'ra0' });
+      const more = h.route.list({ table: 'main' });
+      await expect(refused).rejects.toMatchObject({ code: 'EEXIST' });
+      expect((await more).length).toBe(routes.length);
+      expect(spy.count()).toBeGreaterThanOrEqual(2);
+    } finally {
+      spy.restore();
+    }
+  });
+
+  it('closing a handle while the thread reads a dump settles it and keeps the process sound', async () => {
+    for (let round = 0; round < 10; round++) {
+      const h2 = await nl.open({ netns: ns.name });
+      await h2.route.list({ table: 'main' }); // known big for this socket
+      const pending = h2.route.list({ table: 'main' }).then(
+        (r) => r.length,
+        (e: Error) => e.message,
+      );
+      await new Promise((r) => setTimeout(r, round)); // somewhere in the middle, or before, or after
+      await h2.close();
+      const outcome = await pending;
+      expect([expect.any(Number), expect.stringMatching(/closed/)]).toContainEqual(outcome);
+    }
+  });
+});
