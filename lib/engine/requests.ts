@@ -93,7 +93,11 @@ export function stream<T>(
   client: NetlinkClient,
   message: Buffer,
   decode: Decoder<T>,
-  options: RequestOptions & { highWaterMark?: number } = {},
+  options: RequestOptions & {
+    highWaterMark?: number;
+    /** An error of the dump that is a normal end instead (e.g. ENOENT for a table that does not exist). */
+    endsOn?: (error: unknown) => boolean;
+  } = {},
 ): AsyncIterable<T> {
   const highWaterMark = options.highWaterMark ?? 4096;
   return {
@@ -163,6 +167,7 @@ export function stream<T>(
             if (failure) {
               const f = failure;
               failure = undefined;
+              if (options.endsOn?.(f)) return { value: undefined, done: true };
               throw f;
             }
             return { value: undefined, done: true };
@@ -206,7 +211,9 @@ export function stream<T>(
  * and then hands every call straight to the iterator it returns: one
  * promise per object, where an async generator around `yield*` costs two
  * (a streamed dump of 100k routes spent half its time there). `ends(error)`
- * may turn an error of the dump into a normal end (true).
+ * may turn an error of setup into a normal end (true); errors of the dump
+ * itself are the inner stream's to end on (stream()'s endsOn), so that
+ * no call is wrapped.
  */
 export function deferredStream<T>(
   setup: () => Promise<AsyncIterable<T>>,
@@ -215,22 +222,20 @@ export function deferredStream<T>(
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       let inner: AsyncIterator<T> | undefined;
-      const guard = async (step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> => {
-        try {
-          return await step;
-        } catch (error) {
-          if (ends?.(error)) return { value: undefined, done: true };
-          throw error;
-        }
-      };
       return {
         next(): Promise<IteratorResult<T>> {
           // Not async: an async function returning the inner promise would add ticks per object.
-          if (inner) return ends ? guard(inner.next()) : inner.next();
-          return setup().then((iterable) => {
-            inner = iterable[Symbol.asyncIterator]();
-            return ends ? guard(inner.next()) : inner.next();
-          });
+          if (inner) return inner.next();
+          return setup().then(
+            (iterable) => {
+              inner = iterable[Symbol.asyncIterator]();
+              return inner.next();
+            },
+            (error: unknown) => {
+              if (ends?.(error)) return { value: undefined, done: true };
+              throw error;
+            },
+          );
         },
         async return(value?: unknown): Promise<IteratorResult<T>> {
           if (inner?.return) await inner.return(value);
