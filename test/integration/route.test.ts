@@ -548,6 +548,20 @@ describeRoot('routes in a namespace', () => {
       expect(streamed).toEqual(await h.route.list({ table: 77 }));
     });
 
+    it('streams nothing, and ends normally, for a table that does not exist', async () => {
+      const streamed: Route[] = [];
+      for await (const r of h.route.stream({ table: 4001 })) streamed.push(r);
+      expect(streamed).toEqual([]);
+      // while another error of the dump still ends the stream with it
+      const aborted = new AbortController();
+      aborted.abort();
+      await expect(
+        (async () => {
+          for await (const _ of h.route.stream({ table: 77 }, { signal: aborted.signal }));
+        })(),
+      ).rejects.toMatchObject({ name: 'AbortError' });
+    });
+
     const lookups: [string, nl.RouteGetOptions, string[]][] = [
       ['10.50.1.1', {}, []],
       ['10.50.1.1', { mark: 7 }, ['mark', '7']],
