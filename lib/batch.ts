@@ -198,40 +198,69 @@ export async function runBatch<T extends object>(
     recording = false;
   }
 
-  const total = calls.length;
-  const results: BatchResult[] = new Array(total);
-  const bulkRuns = bulk ? sendBulk(target, calls, results, options.signal) : Promise.resolve();
-  let next = 0;
-  let stopped: Error | null = null;
-  const skip = (i: number, reason: Error) => (results[i] = { ok: false, error: reason });
-  await new Promise<void>((resolve) => {
+  const results: BatchResult[] = new Array(calls.length);
+  // In call order, segment by segment: a run of calls the groups write
+  // themselves goes out pipelined in large datagrams (the kernel handles
+  // them in order), a run of calls made as calls goes up to inFlight at a
+  // time; each segment starts once the one before is answered, so a
+  // request may depend on any made before it in another segment (an
+  // address on a link the batch adds, a route via that address).
+  const stop: { error: Error | null } = { error: null };
+  const onAbort = () => (stop.error ??= abortError(options.signal));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (let i = 0; i < calls.length;) {
+      i =
+        calls.kind[i] === BULK
+          ? await sendBulk(target, calls, i, results, options.signal)
+          : await runCalls(calls, i, results, inFlight, stop, options.stopOnError === true);
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  return results;
+}
+
+/**
+ * Makes the calls from `from` up to the next bulk call, up to `inFlight`
+ * at a time, and fills in their results; returns where it stopped.
+ * `stop.error` set (an abort, or a failure under stopOnError) leaves the
+ * calls not yet made unmade, with that reason.
+ */
+function runCalls(
+  calls: Recording,
+  from: number,
+  results: BatchResult[],
+  inFlight: number,
+  stop: { error: Error | null },
+  stopOnError: boolean,
+): Promise<number> {
+  let end = from;
+  while (end < calls.length && calls.kind[end] !== BULK) end++;
+  let next = from;
+  return new Promise<number>((resolve) => {
     let running = 0;
-    let done = 0;
-    if (total === 0) return resolve();
-    const onAbort = () => (stopped ??= abortError(options.signal));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let done = from;
     const complete = () => {
-      if (++done === total) {
-        options.signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }
+      if (++done === end) resolve(end);
     };
     // after an asynchronous completion: start more (not from inside pump's loop)
     const finish = () => {
       complete();
-      if (done < total) pump();
+      if (done < end) pump();
     };
     const pump = () => {
-      while (running < inFlight && next < total) {
+      while (running < inFlight && next < end) {
         const i = next++;
         if (calls.kind[i] !== RUN) {
           const failure = calls.failures.get(i);
           if (failure) results[i] = { ok: false, error: failure };
-          complete(); // bulk ones are sent by sendBulk
+          complete();
           continue;
         }
-        if (stopped) {
-          skip(i, stopped);
+        if (stop.error) {
+          results[i] = { ok: false, error: stop.error };
+          calls.release(i, DONE);
           complete();
           continue;
         }
@@ -251,17 +280,16 @@ export async function runBatch<T extends object>(
           },
           (error: Error) => {
             results[i] = { ok: false, error };
-            if (options.stopOnError) stopped ??= notSentError(error);
+            if (stopOnError) stop.error ??= notSentError(error);
             running--;
             finish();
           },
         );
       }
     };
-    pump();
+    if (from === end) resolve(end);
+    else pump();
   });
-  await bulkRuns;
-  return results;
 }
 
 /**
@@ -271,7 +299,13 @@ export async function runBatch<T extends object>(
  * looked up once each, when a call first needs them (a name that does not
  * resolve fails the calls that use it, with the lookup's error).
  */
-async function sendBulk(target: object, calls: Recording, results: BatchResult[], signal?: AbortSignal): Promise<void> {
+async function sendBulk(
+  target: object,
+  calls: Recording,
+  from: number,
+  results: BatchResult[],
+  signal?: AbortSignal,
+): Promise<number> {
   const names = new Map<string, number>();
   const failedNames = new Map<string, Error>();
   const sent: Promise<void>[] = [];
@@ -303,8 +337,14 @@ async function sendBulk(target: object, calls: Recording, results: BatchResult[]
       ),
     );
   };
-  for (let i = 0; i < calls.length; i++) {
-    if (calls.kind[i] !== BULK) continue;
+  let i = from;
+  for (; i < calls.length; i++) {
+    const kind = calls.kind[i];
+    if (kind === FAILED) {
+      results[i] = { ok: false, error: calls.failures.get(i)! };
+      continue;
+    }
+    if (kind !== BULK) break; // the segment ends
     const preparer = calls.self[i] as Preparer;
     if (calls.client[i] !== client) {
       flushChunk();
@@ -329,7 +369,9 @@ async function sendBulk(target: object, calls: Recording, results: BatchResult[]
         calls.release(i, DONE);
         continue;
       }
-      flushChunk(); // nothing to hold back while the names are looked up
+      // Looked up once what was sent before is done: it may make the link.
+      flushChunk();
+      await Promise.all(sent);
       await lookUpNames(target, answer.needs, names, failedNames);
       i--; // again, with the names known (or failed)
       continue;
@@ -349,6 +391,7 @@ async function sendBulk(target: object, calls: Recording, results: BatchResult[]
   }
   flushChunk();
   await Promise.all(sent);
+  return i;
 }
 
 async function lookUpNames(

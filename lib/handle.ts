@@ -260,10 +260,16 @@ export class Handle {
    * Many requests, pipelined: every call made on `b` (the handle's groups)
    * is made with thousands in flight, packed into few sendmsg calls, and
    * each outcome lands in the result array in call order. Not atomic
-   * (rtnetlink has no transactions), and not ordered: requests are made
-   * concurrently, so one that depends on another (a route via a link the
-   * same batch adds) belongs in a later batch. Failures do not stop the
-   * rest unless `stopOnError`.
+   * (rtnetlink has no transactions). Order: link.add (without names to
+   * look up or namespaces), addr.add/replace/del and route
+   * add/replace/append/change/del are written into the same datagrams in
+   * call order, and the kernel makes them in that order; other calls are
+   * made up to `inFlight` at a time, concurrently with their neighbours,
+   * after everything before them is answered, and before anything after
+   * them is sent. So a call may depend on an earlier one (an address on a
+   * link the batch adds, a route via that address), but two neighbouring
+   * calls of the second kind must not depend on each other. Failures do
+   * not stop the rest unless `stopOnError`.
    *
    * @example
    * const results = await h.batch((b) => {

@@ -1157,14 +1157,7 @@ export class LinkApi {
     if (typeof spec !== 'object' || spec === null) throw invalidType('spec', 'an object', spec);
     // Validate everything (building the message once) before any lookup or fd is made.
     const checked = buildAddLinkMessage(spec);
-    const needsDev = spec.dev !== undefined && spec.dev !== 0 && typeof spec.dev !== 'number' && kindHasDev(spec.kind);
-    if (
-      typeof spec.master !== 'string' &&
-      typeof spec.link !== 'string' &&
-      !needsDev &&
-      spec.netns === undefined &&
-      spec.peer?.netns === undefined
-    ) {
+    if (selfContained(spec)) {
       // Nothing to look up and no namespace fd to carry: the checked message is the request.
       await request(this.ctx().route(), checked, null, { ...options, operation: 'RTM_NEWLINK' });
       return;
@@ -1180,6 +1173,22 @@ export class LinkApi {
         await request(this.ctx().route(), message, null, { ...options, operation: 'RTM_NEWLINK' });
       });
     });
+  }
+
+  /**
+   * @internal For batch(): add() of a spec with nothing to look up and no
+   * namespace fd to carry goes in bulk (see lib/batch.ts Preparer).
+   */
+  canPrepare(method: string, args: unknown[]): NetlinkClient | undefined {
+    const [spec, options] = args as [LinkSpec | undefined, RequestOptions | undefined];
+    if (method !== 'add' || typeof spec !== 'object' || spec === null || options?.signal) return undefined;
+    return selfContained(spec) ? this.ctx().route() : undefined;
+  }
+
+  /** @internal For batch(): appends add()'s request to `out`. */
+  prepareBatch(method: string, args: unknown[], out: Writer): undefined {
+    out.bytes(buildAddLinkMessage(args[0] as LinkSpec));
+    return undefined;
   }
 
   /**
@@ -1401,6 +1410,18 @@ const KINDS_WITHOUT_TABLES = [
 let kindSet: Set<string> | undefined;
 
 /** Whether a kind has its own lower-device option `dev` (a name is looked up before sending). */
+/** A spec whose request needs no interface looked up and no namespace fd: its checked message is the request. */
+function selfContained(spec: LinkSpec): boolean {
+  const needsDev = spec.dev !== undefined && spec.dev !== 0 && typeof spec.dev !== 'number' && kindHasDev(spec.kind);
+  return (
+    typeof spec.master !== 'string' &&
+    typeof spec.link !== 'string' &&
+    !needsDev &&
+    spec.netns === undefined &&
+    spec.peer?.netns === undefined
+  );
+}
+
 function kindHasDev(kind: string): boolean {
   return rtLinkSchemas.subMessageFormat('linkinfo-data-msg', kind)?.attributes?.typeOf('dev') !== undefined;
 }

@@ -65,6 +65,28 @@ describeRoot('batch', () => {
     expect(ipJson(['route', 'show', 'root', '10.120.0.0/15'], ns.name)).toEqual([]);
   });
 
+  it('a call may depend on earlier ones: links, their addresses, state and routes in one batch', async () => {
+    const results = await h.batch((b) => {
+      for (let i = 0; i < 20; i++) b.link.add({ kind: 'veth', name: `o${i}a`, peer: { name: `o${i}b` } }); // bulk
+      for (let i = 0; i < 20; i++) b.addr.add(`o${i}a`, `10.60.${i}.1/24`); // bulk, by the names just made
+      for (let i = 0; i < 20; i++) b.link.set(`o${i}a`, { up: true }); // calls, after the adds are answered
+      for (let i = 0; i < 20; i++) b.link.set(`o${i}b`, { up: true });
+      for (let i = 0; i < 20; i++) b.route.add({ dst: `10.61.${i}.0/24`, gateway: `10.60.${i}.2` }); // bulk, needs the links up
+      b.link.add({ kind: 'bridge', name: 'obr' }); // bulk again
+      b.link.set('o0b', { master: 'obr' }); // a call that needs the bridge
+    });
+    const bad = results.flatMap((r, i) => (r.ok ? [] : [`${i}: ${r.error.message}`]));
+    expect(bad).toEqual([]);
+    const routes = ipJson(['route', 'show', 'root', '10.61.0.0/16'], ns.name) as { dst: string; gateway: string }[];
+    expect(routes.map((r) => r.dst).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `10.61.${i}.0/24`).sort());
+    expect(ipJson(['-d', 'link', 'show', 'o0b'], ns.name)[0]).toMatchObject({ master: 'obr' });
+    const cleanup = await h.batch((b) => {
+      for (let i = 0; i < 20; i++) b.link.del(`o${i}a`);
+      b.link.del('obr');
+    });
+    expect(cleanup.every((r) => r.ok)).toBe(true);
+  });
+
   it('mixed outcomes land in their slots: kernel refusals, bad input, other groups, both paths', async () => {
     const results = await h.batch((b) => {
       b.route.add({ dst: '10.90.0.0/16', gateway: '10.50.0.2', dev }); // 0 ok
