@@ -9,6 +9,7 @@
         "native/js_callback.cc",
         "native/netlink_socket.cc",
         "native/background_sender.cc",
+        "native/receive.cc",
         "native/netns.cc",
         "native/packet_queue.cc",
         "native/ioctl.cc",

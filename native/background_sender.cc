@@ -10,6 +10,8 @@
 
 #include <system_error>
 
+#include "receive.h"
+
 namespace rtnl {
 
 namespace {
@@ -172,15 +174,8 @@ void BackgroundSender::ReadUntil(uint32_t seq, uint32_t port) {
       drained_.wait(lock, [this] { return stopping_ || read_bytes_ < kMaxReadAhead; });
       if (stopping_) return;
     }
-    iovec iov{room.data(), room.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(socket_fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
     Datagram d;
+    ssize_t n = ReceiveDatagram(socket_fd_, room.data(), room.size(), &d.nsid);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -194,11 +189,6 @@ void BackgroundSender::ReadUntil(uint32_t seq, uint32_t port) {
       d.error = EMSGSIZE;  // cut short, as in NetlinkSocket::ReadInto
     } else {
       d.bytes.assign(room.data(), room.data() + n);
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) {
-          memcpy(&d.nsid, CMSG_DATA(c), sizeof(d.nsid));
-        }
-      }
     }
     bool ends = d.error == 0 && EndsRequest(d.bytes.data(), d.bytes.size(), seq, port);
     bool fatal = d.error != 0 && d.error != ENOBUFS;

@@ -20,6 +20,7 @@
 #include "fd_poller.h"
 #include "js_callback.h"
 #include "netns.h"
+#include "receive.h"
 
 namespace rtnl {
 
@@ -341,14 +342,8 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
     }
   }
   while (count < max_datagrams && room - used >= kReadRoom) {
-    iovec iov{base + used, room - used};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
+    int32_t nsid = -1;
+    ssize_t n = ReceiveDatagram(fd_, base + used, room - used, &nsid);
     if (n < 0) {
       if (errno == EINTR) continue;
       // A pending socket error comes back first (and is cleared): ENOBUFS
@@ -360,17 +355,11 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
       break;
     }
-    if (static_cast<size_t>(n) > iov.iov_len) {
+    if (static_cast<size_t>(n) > room - used) {
       // Cut short: what it said is lost. The engine fails every request
       // that may have been waiting for it.
       pending_error = EMSGSIZE;
       continue;
-    }
-    int32_t nsid = -1;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_NETLINK && c->cmsg_type == NETLINK_LISTEN_ALL_NSID) {
-        nsid = *reinterpret_cast<int32_t*>(CMSG_DATA(c));
-      }
     }
     meta[2 * count] = static_cast<int32_t>(n);
     meta[2 * count + 1] = nsid;
