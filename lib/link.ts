@@ -338,13 +338,19 @@ export function flagNames(flags: number): string[] {
  * alternative name, up to 127.
  */
 export function validateLinkName(name: unknown, argument = 'name', size = IFNAMSIZ): asserts name is string {
+  // A batch names the same device in every call: the last good name is not checked again.
+  if (name === lastValidName && size >= lastValidSize) return;
   if (typeof name !== 'string') throw invalidType(argument, 'of type string', name);
   if (name === '' || name === '.' || name === '..') {
     throw invalidValue(argument, name, "must not be empty, '.' or '..'");
   }
   if (Buffer.byteLength(name) >= size) throw invalidValue(argument, name, `must be at most ${size - 1} bytes`);
   if (/[/:\s\0]/.test(name)) throw invalidValue(argument, name, "must not contain '/', ':', NUL or whitespace");
+  lastValidName = name;
+  lastValidSize = size;
 }
+let lastValidName: string | undefined;
+let lastValidSize = 0;
 
 function validateIndex(index: number, argument: string): void {
   if (!Number.isInteger(index) || index <= 0 || index > 0x7fffffff) {
