@@ -27,6 +27,8 @@ export interface NativeNetlinkSocket {
     meta: Int32Array,
     /** At most this many datagrams (0: as many as meta holds). */
     maxDatagrams?: number,
+    /** Only ACKs and errors are owed, and no notifications come: many per syscall. */
+    smallReplies?: boolean,
   ): number | [number, NodeJS.ErrnoException];
   setOption(level: number, name: number, value: number): void;
   getOption(level: number, name: number): number;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ namespace {
 // none needs a MSG_PEEK first to learn its size (a second syscall per
 // datagram, and a batch's ACKs are one datagram each).
 constexpr size_t kReadRoom = 256 * 1024;
+// When only ACKs and errors are owed (the engine says when), many
+// datagrams are read per syscall, each into a slot this big: an ACK is 36
+// bytes with NETLINK_CAP_ACK, an error with its extended ACK a few
+// hundred. kSmallSlots slots fill kReadRoom.
+constexpr size_t kSmallSlot = 2048;
+constexpr size_t kSmallSlots = kReadRoom / kSmallSlot;
 
 class NetlinkSocket;
 
@@ -287,18 +294,20 @@ void NetlinkSocket::OnReadable(int status) {
   napi_close_handle_scope(env, scope);
 }
 
-// readInto(slab: Buffer, offset, meta: Int32Array[, maxDatagrams]) reads
+// readInto(slab: Buffer, offset, meta: Int32Array[, maxDatagrams[, smallReplies]]) reads
 // the datagrams that are waiting straight into slab from offset, while at
 // least 256 KiB of room is left there, and at most maxDatagrams (0: as many
 // as meta has pairs for); meta gets [length, nsid] per datagram (nsid -1
 // unless NETLINK_LISTEN_ALL_NSID supplied one). Returns the datagram
 // count, or [count, error] when a receive error came after them (ENOBUFS:
 // the kernel dropped messages; EMSGSIZE: a datagram was cut short).
+// smallReplies: the caller owes only ACKs and errors on a socket without
+// multicast groups, so recvmmsg takes many at once (see kSmallSlot).
 Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CheckOpen(env);
   if (info.Length() < 3 || !info[0].IsBuffer() || !info[1].IsNumber() || !info[2].IsTypedArray()) {
-    throw Napi::TypeError::New(env, "readInto(slab, offset, meta[, maxDatagrams])");
+    throw Napi::TypeError::New(env, "readInto(slab, offset, meta[, maxDatagrams[, smallReplies]])");
   }
   Napi::Buffer<uint8_t> slab = info[0].As<Napi::Buffer<uint8_t>>();
   int64_t offset = info[1].As<Napi::Number>().Int64Value();
@@ -312,6 +321,8 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
     int64_t limit = info[3].As<Napi::Number>().Int64Value();
     if (limit > 0 && static_cast<size_t>(limit) < max_datagrams) max_datagrams = limit;
   }
+  bool small_replies =
+      info.Length() > 4 && info[4].IsBoolean() && info[4].As<Napi::Boolean>().Value();
   int32_t* meta = reinterpret_cast<int32_t*>(
       static_cast<uint8_t*>(meta_array.ArrayBuffer().Data()) + meta_array.ByteOffset());
   uint8_t* base = slab.Data() + offset;
@@ -341,7 +352,45 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
       max_datagrams = 0;  // none from the socket this time
     }
   }
-  while (count < max_datagrams && room - used >= kReadRoom) {
+  bool drained = false;
+  while (small_replies && !drained && count < max_datagrams && room - used >= kReadRoom) {
+    mmsghdr msgs[kSmallSlots];
+    iovec iovs[kSmallSlots];
+    size_t slots = std::min(kSmallSlots, max_datagrams - count);
+    uint8_t* first_slot = base + used;
+    for (size_t i = 0; i < slots; i++) {
+      iovs[i] = iovec{first_slot + i * kSmallSlot, kSmallSlot};
+      msgs[i] = mmsghdr{};
+      msgs[i].msg_hdr.msg_iov = &iovs[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd_, msgs, static_cast<unsigned int>(slots), MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOBUFS) {
+        pending_error = ENOBUFS;
+        continue;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
+      drained = true;
+      break;
+    }
+    // Pack them back to back (each slot starts at or after where it goes).
+    for (int i = 0; i < n; i++) {
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        pending_error = EMSGSIZE;  // cut short: see below
+        continue;
+      }
+      size_t len = msgs[i].msg_len;
+      memmove(base + used, first_slot + static_cast<size_t>(i) * kSmallSlot, len);
+      meta[2 * count] = static_cast<int32_t>(len);
+      meta[2 * count + 1] = -1;
+      count++;
+      used += len;
+    }
+    if (static_cast<size_t>(n) < slots) drained = true;  // fewer than asked: none left
+  }
+  while (!drained && count < max_datagrams && room - used >= kReadRoom) {
     int32_t nsid = -1;
     ssize_t n = ReceiveDatagram(fd_, base + used, room - used, &nsid);
     if (n < 0) {

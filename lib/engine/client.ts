@@ -128,6 +128,8 @@ interface Pending {
   onAbort?: () => void;
   /** Set for a batch: several messages sent in one datagram, each with its own seq. */
   batch?: BatchState;
+  /** Sent and counted in plainInFlight. */
+  plain: boolean;
   singleReply: boolean;
   readAhead: boolean;
   /** Bytes of replies seen (dumps: to learn which types are big). */
@@ -216,6 +218,11 @@ export class NetlinkClient {
   private readonly backgroundJobs: Pending[][] = [];
   private backgroundHead = 0;
   private syncReads = 0;
+  /**
+   * Requests in flight other than batches: while there are none, only
+   * ACKs and errors are owed (small datagrams, read many per syscall).
+   */
+  private plainInFlight = 0;
   private unrefScheduled = false;
   /** Message types whose last dump was big (see SendOptions.readAhead). */
   private readonly bigDumps = new Set<number>();
@@ -369,6 +376,7 @@ export class NetlinkClient {
         state: 0,
         settled: false,
         interrupted: false,
+        plain: false,
         singleReply: !dump && options.singleReply === true,
         readAhead: dump && options.readAhead === true,
         bytesSeen: 0,
@@ -469,6 +477,7 @@ export class NetlinkClient {
         settled: false,
         interrupted: false,
         batch,
+        plain: false,
         singleReply: false,
         readAhead: false,
         bytesSeen: 0,
@@ -504,6 +513,7 @@ export class NetlinkClient {
     const error = closedError();
     const all = [...this.pending.values(), ...this.queue.slice(this.queueHead), ...this.waitingDumps];
     this.pending.clear();
+    this.plainInFlight = 0;
     this.batches.length = 0;
     this.backgroundJobs.length = 0;
     this.backgroundHead = 0;
@@ -655,6 +665,8 @@ export class NetlinkClient {
       const flags = req.bytes.readUInt16LE(6);
       req.bytes.writeUInt16LE(req.singleReply ? flags & ~NLM_F_ACK : flags | NLM_F_ACK, 6);
       req.state = 1;
+      req.plain = true;
+      this.plainInFlight++;
       this.pending.set(req.seq, req);
       this.inflightCost += req.cost;
       if (req.readAhead && this.bigDumps.has(req.bytes.readUInt16LE(4))) {
@@ -740,7 +752,8 @@ export class NetlinkClient {
       if (reading.slab.length - reading.pos < SLAB_MIN_ROOM) reading.pos = 0;
       const slab = reading.slab;
       const start = reading.pos;
-      const got = this.socket.readInto(slab, start, meta, maxDatagrams);
+      const smallReplies = this.plainInFlight === 0 && !this.options.onNotification;
+      const got = this.socket.readInto(slab, start, meta, maxDatagrams, smallReplies);
       const count = typeof got === 'number' ? got : got[0];
       let bytes = 0;
       for (let i = 0; i < 2 * count; i += 2) bytes += meta[i];
@@ -883,6 +896,10 @@ export class NetlinkClient {
   }
 
   private finish(req: Pending, error?: Error): void {
+    if (req.plain) {
+      req.plain = false;
+      this.plainInFlight--;
+    }
     if (req.batch) {
       const i = this.batches.indexOf(req);
       if (i !== -1) this.batches.splice(i, 1);

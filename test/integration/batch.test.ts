@@ -65,6 +65,28 @@ describeRoot('batch', () => {
     expect(ipJson(['route', 'show', 'root', '10.120.0.0/15'], ns.name)).toEqual([]);
   });
 
+  it('requests with big replies made while a big batch is in flight are answered whole', async () => {
+    // While only a batch's ACKs are owed, they are read many per syscall into small slots;
+    // a lookup or dump made meanwhile must switch that off for its big replies.
+    const prefixes = Array.from({ length: 20_000 }, (_, i) => `10.${130 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`);
+    const batch = h.batch((b) => {
+      for (const dst of prefixes) b.route.add({ dst, gateway: '10.50.0.2', dev });
+    });
+    const lookups: Promise<unknown>[] = [];
+    for (let k = 0; k < 20; k++) {
+      await new Promise((r) => setImmediate(r));
+      lookups.push(h.link.get('b0'), h.link.list(), h.addr.list({ link: 'b0' }));
+    }
+    const [results, ...answers] = await Promise.all([batch, ...lookups]);
+    expect((results as nl.BatchResult[]).every((r) => r.ok)).toBe(true);
+    for (const a of answers) expect(a).toBeTruthy();
+    expect(answers.filter((a) => (a as nl.Link).name === 'b0')).toHaveLength(20);
+    const gone = await h.batch((b) => {
+      for (const dst of prefixes) b.route.del({ dst, gateway: '10.50.0.2', dev });
+    });
+    expect(gone.every((r) => r.ok)).toBe(true);
+  });
+
   it('a call may depend on earlier ones: links, their addresses, state and routes in one batch', async () => {
     const results = await h.batch((b) => {
       for (let i = 0; i < 20; i++) b.link.add({ kind: 'veth', name: `o${i}a`, peer: { name: `o${i}b` } }); // bulk
