@@ -17,7 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const RUNS = 3;
+const RUNS = 5;
 const ROOT = path.join(__dirname, '..');
 const PYTHON = '/usr/bin/python3';
 const RUN_ID = randomBytes(3).toString('hex');
