@@ -223,6 +223,13 @@ describeRoot('native socket and engine', () => {
       await new Promise((resolve) => busy.once('message', resolve)); // it is mid-flight now
       await busy.terminate();
     }
+    // ... also while its sender thread sends a batch or reads a dump ahead
+    for (let i = 0; i < 6; i++) {
+      const busy = new Worker(script, { workerData: { netns: ns.name, loop: true, bulk: true } });
+      await new Promise((resolve) => busy.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 40 * i));
+      await busy.terminate();
+    }
     expect((await nl.link.get('lo')).name).toBe('lo'); // and we are still here
     await nl.close();
   });
