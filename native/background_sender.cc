@@ -102,6 +102,11 @@ bool BackgroundSender::ReadingAhead() {
   return read_jobs_ > 0 || !read_.empty();
 }
 
+bool BackgroundSender::HasResults() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return !results_.empty();
+}
+
 bool BackgroundSender::HasRead() {
   std::lock_guard<std::mutex> lock(mutex_);
   return !read_.empty();

@@ -49,6 +49,8 @@ class BackgroundSender {
   bool ReadingAhead();
   // Read datagrams wait to be taken.
   bool HasRead();
+  // Send results wait to be taken.
+  bool HasResults();
   // Makes the eventfd readable (again).
   void Signal();
   // Readable when results or read datagrams are waiting.

@@ -217,7 +217,31 @@ void SendResultWatcher::OnPollTeardown() { socket_->CloseNow(); }
 // Reports the background sender's results to JS, in order.
 void NetlinkSocket::OnSendResults() {
   if (!sender_) return;
+  // The results first: a send's result is pushed before anything read
+  // after it, so a failed datagram is failed before replies that came
+  // later (a fence's ACK) could settle it otherwise.
   std::vector<int> results = sender_->TakeResults();
+  if (!results.empty() && !on_sent_.IsEmpty()) {
+    napi_env env = on_sent_.Env();
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value list;
+    if (napi_create_array_with_length(env, results.size(), &list) == napi_ok) {
+      bool ok = true;
+      for (size_t i = 0; ok && i < results.size(); i++) {
+        napi_value item;
+        if (results[i] == 0) {
+          ok = napi_get_null(env, &item) == napi_ok;
+        } else {
+          item = SystemError(env, results[i], "sendmsg").Value();
+        }
+        ok = ok && napi_set_element(env, list, static_cast<uint32_t>(i), item) == napi_ok;
+      }
+      if (ok) CallJs(on_sent_, 1, &list);
+    }
+    napi_close_handle_scope(env, scope);
+    if (fd_ < 0 || !sender_) return;  // closed by a callback
+  }
   if (reading_ahead_ && !on_readable_.IsEmpty()) {
     // Read datagrams wait (or the read is over): JS takes them through readInto.
     napi_env env = on_readable_.Env();
@@ -231,25 +255,6 @@ void NetlinkSocket::OnSendResults() {
     // (the eventfd's count was cleared above, and the thread may be done).
     if (!paused_ && sender_->HasRead()) sender_->Signal();
   }
-  if (results.empty() || on_sent_.IsEmpty()) return;
-  napi_env env = on_sent_.Env();
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value list;
-  if (napi_create_array_with_length(env, results.size(), &list) == napi_ok) {
-    bool ok = true;
-    for (size_t i = 0; ok && i < results.size(); i++) {
-      napi_value item;
-      if (results[i] == 0) {
-        ok = napi_get_null(env, &item) == napi_ok;
-      } else {
-        item = SystemError(env, results[i], "sendmsg").Value();
-      }
-      ok = ok && napi_set_element(env, list, static_cast<uint32_t>(i), item) == napi_ok;
-    }
-    if (ok) CallJs(on_sent_, 1, &list);
-  }
-  napi_close_handle_scope(env, scope);
 }
 
 void NetlinkSocket::OnPollEvents(int status, int) { OnReadable(status); }
@@ -351,6 +356,13 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
     } else {
       max_datagrams = 0;  // none from the socket this time
     }
+  }
+  if (sender_ && max_datagrams > 0 && sender_->HasResults()) {
+    // The sender thread has reported sends JS has not heard of: those go
+    // first (OnSendResults), then the socket, so no reply is read before
+    // the result of a send that came before it.
+    sender_->Signal();
+    max_datagrams = 0;
   }
   bool drained = false;
   while (small_replies && !drained && count < max_datagrams && room - used >= kReadRoom) {

@@ -312,6 +312,24 @@ describeRoot('dumps read by the sender thread (read-ahead)', () => {
     }
   });
 
+  it('a datagram refused while a dump is read ahead fails with its send error, not as unanswered', async () => {
+    const client = (h as unknown as { context: { route(): NetlinkClient } }).context.route();
+    await h.route.list({ table: 'main' }); // known big: the next one is read ahead
+    const count = (10 * 1024 * 1024) / 16; // past the send buffer: EMSGSIZE from the thread
+    const noops = Buffer.alloc(count * 16);
+    for (let off = 0; off < noops.length; off += 16) {
+      noops.writeUInt32LE(16, off);
+      noops.writeUInt16LE(NLMSG_NOOP, off + 4);
+      noops.writeUInt16LE(NLM_F_REQUEST, off + 6);
+    }
+    for (let round = 0; round < 5; round++) {
+      const dump = h.route.list({ table: 'main' });
+      const refused = client.sendBulk(Buffer.from(noops), count);
+      await expect(refused).rejects.toMatchObject({ code: 'EMSGSIZE', syscall: 'sendmsg' });
+      expect((await dump).length).toBeGreaterThanOrEqual(N);
+    }
+  });
+
   it('closing a handle while the thread reads a dump settles it and keeps the process sound', async () => {
     for (let round = 0; round < 10; round++) {
       const h2 = await nl.open({ netns: ns.name });
