@@ -40,6 +40,20 @@ constexpr size_t kReadRoom = 256 * 1024;
 constexpr size_t kSmallSlot = 2048;
 constexpr size_t kSmallSlots = kReadRoom / kSmallSlot;
 
+// After a failed read: whether to read on (EINTR; ENOBUFS, a pending
+// socket error that comes back first and is cleared: the kernel dropped
+// something, what is queued is still there). Any error but "nothing
+// queued" is kept in *pending_error for the caller to report.
+bool ReadGoesOn(int err, int* pending_error) {
+  if (err == EINTR) return true;
+  if (err == ENOBUFS) {
+    *pending_error = ENOBUFS;
+    return true;
+  }
+  if (err != EAGAIN && err != EWOULDBLOCK) *pending_error = err;
+  return false;
+}
+
 class NetlinkSocket;
 
 // Polls the background sender's eventfd for its results.
@@ -378,12 +392,7 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
     }
     int n = recvmmsg(fd_, msgs, static_cast<unsigned int>(slots), MSG_DONTWAIT, nullptr);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ENOBUFS) {
-        pending_error = ENOBUFS;
-        continue;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
+      if (ReadGoesOn(errno, &pending_error)) continue;
       drained = true;
       break;
     }
@@ -406,14 +415,7 @@ Napi::Value NetlinkSocket::ReadInto(const Napi::CallbackInfo& info) {
     int32_t nsid = -1;
     ssize_t n = ReceiveDatagram(fd_, base + used, room - used, &nsid);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      // A pending socket error comes back first (and is cleared): ENOBUFS
-      // says the kernel dropped something; what is queued is still there.
-      if (errno == ENOBUFS) {
-        pending_error = ENOBUFS;
-        continue;
-      }
-      if (errno != EAGAIN && errno != EWOULDBLOCK) pending_error = errno;
+      if (ReadGoesOn(errno, &pending_error)) continue;
       break;
     }
     if (static_cast<size_t>(n) > room - used) {
